@@ -1,0 +1,34 @@
+import type { GatewayConfig } from "./schema.ts";
+
+/** A problem that spans several parts of the config (references, duplicates). */
+export interface CrossProblem {
+  readonly segments: readonly (string | number)[];
+  readonly path: string;
+  readonly message: string;
+}
+
+/** Checks what a schema cannot: references between sections and unique ids. */
+export function crossCheckConfig(config: GatewayConfig): CrossProblem[] {
+  const problems: CrossProblem[] = [];
+  const seenRouteIds = new Map<string, number>();
+
+  config.routes.forEach((route, index) => {
+    const earlier = seenRouteIds.get(route.id);
+    if (earlier !== undefined) {
+      problems.push(at(["routes", index, "id"], `duplicate route id (also routes[${earlier}])`));
+    }
+    seenRouteIds.set(route.id, index);
+
+    if (!(route.upstream in config.upstreams)) {
+      problems.push(at(["routes", index, "upstream"], `unknown upstream "${route.upstream}"`));
+    }
+  });
+  return problems;
+}
+
+function at(segments: (string | number)[], message: string): CrossProblem {
+  const path = segments
+    .map((s, i) => (typeof s === "number" ? `[${s}]` : i === 0 ? s : `.${s}`))
+    .join("");
+  return { segments, path, message };
+}

@@ -1,0 +1,153 @@
+import { readFileSync } from "node:fs";
+import { isMap, isScalar, LineCounter, parseDocument, visit, type Document, type Node } from "yaml";
+import type { z } from "zod";
+import { gatewayConfigSchema, type GatewayConfig } from "./schema.ts";
+import { crossCheckConfig } from "./cross-check.ts";
+
+/** One thing wrong with a config file, with where it is. */
+export interface ConfigProblem {
+  /** Dotted path such as `routes[2].upstream`; empty for the whole document. */
+  readonly path: string;
+  readonly message: string;
+  /** 1-based line in the file, where the parser could tell. */
+  readonly line?: number;
+}
+
+/** Thrown when a config cannot be used; carries every problem found, not just the first. */
+export class ConfigError extends Error {
+  constructor(
+    readonly file: string,
+    readonly problems: readonly ConfigProblem[],
+  ) {
+    super(`${file}: ${problems.length} problem(s)\n${formatProblems(file, problems)}`);
+    this.name = "ConfigError";
+  }
+}
+
+export function formatProblems(file: string, problems: readonly ConfigProblem[]): string {
+  return problems
+    .map((p) => `  ${file}${p.line ? `:${p.line}` : ""}  ${p.path || "(document)"}: ${p.message}`)
+    .join("\n");
+}
+
+/** Reads, substitutes `${ENV_VAR}`, validates and freezes a config file. */
+export function loadConfigFile(file: string, env: Record<string, string | undefined> = process.env) {
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (error) {
+    const reason = (error as NodeJS.ErrnoException).code ?? "unreadable";
+    throw new ConfigError(file, [{ path: "", message: `cannot read file (${reason})` }]);
+  }
+  return parseConfigText(text, file, env);
+}
+
+/** Parses YAML text into a frozen, validated config; throws ConfigError listing all problems. */
+export function parseConfigText(
+  text: string,
+  file = "<config>",
+  env: Record<string, string | undefined> = process.env,
+): GatewayConfig {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  const lineOf = (offset: number | undefined) =>
+    offset === undefined ? undefined : lineCounter.linePos(offset).line;
+
+  const syntaxProblems = doc.errors.map((e) => ({
+    path: "",
+    message: e.message.split("\n")[0] ?? "YAML syntax error",
+    line: lineOf(e.pos[0]),
+  }));
+  if (syntaxProblems.length > 0) throw new ConfigError(file, syntaxProblems);
+
+  const envProblems = substituteEnvironment(doc, env, lineOf);
+  if (envProblems.length > 0) throw new ConfigError(file, envProblems);
+
+  const raw = doc.toJS() ?? {};
+  const parsed = gatewayConfigSchema.safeParse(raw);
+  if (!parsed.success) {
+    throw new ConfigError(file, parsed.error.issues.flatMap((i) => describeIssue(i, doc, lineOf)));
+  }
+
+  const crossProblems = crossCheckConfig(parsed.data).map((p) => ({
+    ...p,
+    line: lineOf(nodeAt(doc, p.segments)?.range?.[0]),
+  }));
+  if (crossProblems.length > 0) {
+    throw new ConfigError(file, crossProblems.map(({ segments: _s, ...rest }) => rest));
+  }
+  return deepFreeze(parsed.data);
+}
+
+/** `${NAME}` in any string scalar is replaced from the environment; a missing name is an error. */
+function substituteEnvironment(
+  doc: Document,
+  env: Record<string, string | undefined>,
+  lineOf: (offset: number | undefined) => number | undefined,
+): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  visit(doc, {
+    Scalar(_key, node) {
+      if (typeof node.value !== "string" || !node.value.includes("${")) return;
+      node.value = node.value.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (whole, name: string) => {
+        const value = env[name];
+        if (value !== undefined) return value;
+        problems.push({
+          path: "",
+          message: `environment variable ${name} is not set`,
+          line: lineOf(node.range?.[0]),
+        });
+        return whole;
+      });
+    },
+  });
+  return problems;
+}
+
+function describeIssue(
+  issue: z.core.$ZodIssue,
+  doc: Document,
+  lineOf: (offset: number | undefined) => number | undefined,
+): ConfigProblem[] {
+  const segments = issue.path.filter((s): s is string | number => typeof s !== "symbol");
+  if (issue.code === "unrecognized_keys") {
+    return issue.keys.map((key) => ({
+      path: formatPath([...segments, key]),
+      message: "unknown key",
+      line: lineOf(keyNodeAt(doc, segments, key)?.range?.[0]),
+    }));
+  }
+  return [
+    {
+      path: formatPath(segments),
+      message: issue.message,
+      line: lineOf((nodeAt(doc, segments) ?? nodeAt(doc, segments.slice(0, -1)))?.range?.[0]),
+    },
+  ];
+}
+
+function nodeAt(doc: Document, segments: readonly (string | number)[]): Node | undefined {
+  const node = doc.getIn(segments, true);
+  return node && typeof node === "object" && "range" in node ? (node as Node) : undefined;
+}
+
+function keyNodeAt(doc: Document, segments: readonly (string | number)[], key: string) {
+  const parent = segments.length === 0 ? doc.contents : doc.getIn(segments, true);
+  if (!isMap(parent)) return undefined;
+  const pair = parent.items.find((item) => isScalar(item.key) && item.key.value === key);
+  return pair && isScalar(pair.key) ? pair.key : undefined;
+}
+
+export function formatPath(segments: readonly (string | number)[]): string {
+  return segments
+    .map((s, i) => (typeof s === "number" ? `[${s}]` : i === 0 ? s : `.${s}`))
+    .join("");
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === "object" && !Object.isFrozen(value)) {
+    for (const inner of Object.values(value)) deepFreeze(inner);
+    Object.freeze(value);
+  }
+  return value;
+}

@@ -1,0 +1,42 @@
+import { z } from "zod";
+
+/** Durations and sizes carry their unit in the option name (`timeoutMs`, `maxBodyBytes`). */
+const port = z.number().int().min(0).max(65535);
+
+export const listenSchema = z.strictObject({
+  host: z.string().default("127.0.0.1"),
+  port: port.default(8080),
+  /** Largest request body accepted; larger ones get 413 before any byte goes upstream. */
+  maxBodyBytes: z.number().int().positive().default(10 * 1024 * 1024),
+  /** Bun closes a connection idle this long (1–255 s; Bun's own bound). */
+  idleTimeoutSec: z.number().int().min(1).max(255).default(60),
+  /** Request headers beyond this count are refused with 431. */
+  maxHeaderCount: z.number().int().positive().default(100),
+});
+
+export const adminSchema = z.strictObject({
+  host: z.string().default("127.0.0.1"),
+  port: port.default(9901),
+  /** Bearer token required by mutating admin endpoints; use `${ENV_VAR}`. */
+  token: z.string().min(16).optional(),
+});
+
+export const pathRulesSchema = z.strictObject({
+  /** Collapse `//` to `/` before routing (on) or refuse such paths with 400 (off). */
+  mergeSlashes: z.boolean().default(true),
+  /** Match route paths case-sensitively; protected prefixes are checked case-insensitively. */
+  caseSensitive: z.boolean().default(true),
+});
+
+export const shutdownSchema = z.strictObject({
+  /** How long in-flight requests may run after SIGTERM before the process exits anyway. */
+  graceMs: z.number().int().min(0).default(10_000),
+});
+
+export const logSchema = z.strictObject({
+  level: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  /** Operational and access log destination; stdout when absent. */
+  file: z.string().optional(),
+  /** Write one access record per request. */
+  access: z.boolean().default(true),
+});

@@ -1,0 +1,19 @@
+import type { RouteConfig } from "../config/sections/routes.ts";
+import type { Check, CheckEnvironment, CheckFactory } from "./check.ts";
+
+/**
+ * Stage order, the one place it is written: limits by client address first (cheap, blunts
+ * credential stuffing), then authentication, authorization, and limits by identity.
+ * A new check is one file plus one line here.
+ */
+export const checkChain: readonly CheckFactory[] = [];
+
+/** Builds one route's checks in stage order, leaving out those with nothing to do there. */
+export function buildRouteChecks(route: RouteConfig, env: CheckEnvironment): Check[] {
+  const checks: Check[] = [];
+  for (const factory of checkChain) {
+    const check = factory.create(route, env);
+    if (check) checks.push(check);
+  }
+  return checks;
+}
