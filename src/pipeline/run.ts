@@ -1,0 +1,35 @@
+import type { RequestContext } from "../server/context.ts";
+import type { Check } from "./check.ts";
+import type { Denial, Verdict } from "./verdict.ts";
+
+/**
+ * Runs a route's checks in order and returns the first denial, or null when all let the request
+ * through. Stays synchronous until a check returns a promise, so a fully synchronous chain costs
+ * no microtask.
+ */
+export function runChecks(
+  checks: readonly Check[],
+  ctx: RequestContext,
+): Denial | null | Promise<Denial | null> {
+  for (let i = 0; i < checks.length; i++) {
+    const verdict = checks[i]!(ctx);
+    if (verdict instanceof Promise) return finishAsync(verdict, checks, ctx, i);
+    if (verdict.kind === "deny") return verdict;
+  }
+  return null;
+}
+
+async function finishAsync(
+  pending: Promise<Verdict>,
+  checks: readonly Check[],
+  ctx: RequestContext,
+  index: number,
+): Promise<Denial | null> {
+  const first = await pending;
+  if (first.kind === "deny") return first;
+  for (let i = index + 1; i < checks.length; i++) {
+    const verdict = await checks[i]!(ctx);
+    if (verdict.kind === "deny") return verdict;
+  }
+  return null;
+}

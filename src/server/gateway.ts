@@ -1,0 +1,116 @@
+import type { Server } from "bun";
+import { loadConfigFile } from "../config/load.ts";
+import type { GatewayConfig } from "../config/schema.ts";
+import { createLogger, type Logger } from "../log/logger.ts";
+import { compileGeneration, type Generation } from "./generation.ts";
+import { handleRequest, type GatewayState } from "./handle-request.ts";
+import { closeServices, createServices, type Services } from "./services.ts";
+import { createAdminServer } from "./admin.ts";
+import { problemResponse } from "./respond.ts";
+import { createBuiltins } from "./builtins.ts";
+
+export interface GatewayOptions {
+  readonly configPath: string;
+  /** Share the listening port with sibling worker processes (Linux SO_REUSEPORT). */
+  readonly reusePort?: boolean;
+  /** Overrides the configured proxy port (workers, tests). */
+  readonly port?: number;
+}
+
+/**
+ * A running gateway: the proxy listener, the admin listener, the current config generation and
+ * the long-lived services. Reload swaps the generation; shutdown drains and closes.
+ */
+export class Gateway implements GatewayState {
+  current: Generation;
+  draining = false;
+  readonly builtins: GatewayState["builtins"];
+  private proxyServer: Server<unknown> | null = null;
+  private adminServer: Server<unknown> | null = null;
+  private generationCounter: number;
+
+  private constructor(
+    readonly options: GatewayOptions,
+    readonly services: Services,
+    readonly logger: Logger,
+    generation: Generation,
+  ) {
+    this.current = generation;
+    this.generationCounter = generation.number;
+    this.builtins = createBuiltins(services, generation.config);
+  }
+
+  /** Loads the config, builds every subsystem and starts both listeners. */
+  static async start(options: GatewayOptions): Promise<Gateway> {
+    const config = loadConfigFile(options.configPath);
+    const logger = createLogger({ level: config.log.level, file: config.log.file, nodeId: config.nodeId });
+    const services = await createServices(config, logger);
+    const generation = compileGeneration(config, services, 1, null);
+    const gateway = new Gateway(options, services, logger, generation);
+    gateway.listen(config);
+    return gateway;
+  }
+
+  get proxyUrl(): string {
+    return `http://${this.proxyServer!.hostname}:${this.proxyServer!.port}`;
+  }
+
+  get adminUrl(): string {
+    return `http://${this.adminServer!.hostname}:${this.adminServer!.port}`;
+  }
+
+  private listen(config: GatewayConfig) {
+    this.proxyServer = Bun.serve({
+      hostname: config.listen.host,
+      port: this.options.port ?? config.listen.port,
+      reusePort: this.options.reusePort ?? false,
+      // Bun serves a development error page with stack traces unless told otherwise (BUN-NOTES §1.12).
+      development: false,
+      idleTimeout: config.listen.idleTimeoutSec,
+      maxRequestBodySize: config.listen.maxBodyBytes,
+      fetch: (request, server) => handleRequest(this, request, server),
+      error: (error) => {
+        this.logger.error({ err: error }, "unhandled error in the request path");
+        return problemResponse("internal", "unknown");
+      },
+    });
+    this.adminServer = createAdminServer(this, config);
+    this.logger.info({ proxy: this.proxyUrl, admin: this.adminUrl }, "listening");
+  }
+
+  /**
+   * Compiles the config file anew and swaps it in atomically. An invalid config throws and the
+   * old generation keeps serving. Listener addresses are read once at start and not reloaded.
+   */
+  async reload(): Promise<Generation> {
+    const config = loadConfigFile(this.options.configPath);
+    const next = compileGeneration(config, this.services, this.generationCounter + 1, this.current);
+    this.generationCounter = next.number;
+    this.current = next;
+    for (const hook of this.services.reconfigureHooks) await hook(config);
+    this.logger.info({ generation: next.number, routes: next.routes.length }, "config reloaded");
+    return next;
+  }
+
+  /**
+   * Stops accepting, lets in-flight requests finish up to the grace period, then closes the
+   * subsystems (the audit trail drains its queue here).
+   */
+  async shutdown(): Promise<void> {
+    if (this.draining) return;
+    this.draining = true;
+    const graceMs = this.current.config.shutdown.graceMs;
+    this.logger.info({ graceMs }, "shutting down");
+    const stopped = this.proxyServer?.stop(false);
+    const deadline = Bun.sleep(graceMs).then(() => "deadline" as const);
+    const outcome = await Promise.race([stopped?.then(() => "drained" as const), deadline]);
+    if (outcome === "deadline") {
+      this.logger.warn({ pending: this.proxyServer?.pendingRequests }, "grace period over");
+      await this.proxyServer?.stop(true);
+    }
+    await this.adminServer?.stop(true);
+    await closeServices(this.services);
+    this.logger.info("stopped");
+    this.logger.flush();
+  }
+}

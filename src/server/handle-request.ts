@@ -1,0 +1,167 @@
+import type { Server } from "bun";
+import type { ErrorCode } from "../errors.ts";
+import { runChecks } from "../pipeline/run.ts";
+import type { Denial } from "../pipeline/verdict.ts";
+import { forwardRequest } from "../proxy/forward.ts";
+import { canonicalizePath } from "../routing/canonical-path.ts";
+import { upstreamPathFor } from "../routing/upstream-path.ts";
+import { resolveClientAddress } from "./client-address.ts";
+import type { RequestContext } from "./context.ts";
+import type { Generation } from "./generation.ts";
+import { auditAdmits, recordOutcome } from "./outcome.ts";
+import { requestIdFor } from "./request-id.ts";
+import { problemResponse } from "./respond.ts";
+import type { Services } from "./services.ts";
+
+/** What the request path needs from the running gateway; read once per request. */
+export interface GatewayState {
+  readonly current: Generation;
+  readonly draining: boolean;
+  readonly services: Services;
+  /** Handlers the gateway serves itself before routing (token endpoint, JWKS); null = not mine. */
+  readonly builtins: ReadonlyArray<
+    (request: Request, ctx: RequestContext) => Response | Promise<Response> | null
+  >;
+}
+
+/**
+ * The request path, top to bottom: canonical path, route, checks in stage order, audit
+ * admission, forward. Each step that refuses returns a problem response and one audit record.
+ */
+export function handleRequest(
+  state: GatewayState,
+  request: Request,
+  server: Server<unknown>,
+): Response | Promise<Response> {
+  const generation = state.current;
+  const ctx = createContext(generation, request, server);
+
+  if (state.draining) return refuse(state, ctx, "gateway.shutting_down", "gateway.draining");
+  if (request.headers.count > generation.config.listen.maxHeaderCount) {
+    return refuse(state, ctx, "request.header_too_large", "request.too_many_headers");
+  }
+
+  for (const builtin of state.builtins) {
+    const answer = builtin(request, ctx);
+    if (answer) return answer;
+  }
+
+  const canonical = canonicalizePath(ctx.path, generation.config.paths);
+  if (!canonical.ok) return refuse(state, ctx, canonical.code, canonical.code);
+  (ctx as { path: string }).path = canonical.path;
+
+  const match = generation.router.match(ctx.method, ctx.host, canonical.path);
+  if ("miss" in match) return refuse(state, ctx, match.miss, match.miss);
+  const route = generation.routes[match.index]!;
+  ctx.route = route;
+  ctx.params = match.params;
+  // Encoded separators stay encoded; only routes that opted in may receive them (RFC 3986 §2.2).
+  if ((canonical.encoded & ~generation.allowedEncoded[match.index]!) !== 0) {
+    return refuse(state, ctx, "path.encoded_separator", "path.encoded_separator");
+  }
+
+  const denial = runChecks(route.checks, ctx);
+  if (denial instanceof Promise) {
+    return denial.then(
+      (d) => afterChecks(state, ctx, d),
+      (error) => internalError(state, ctx, error),
+    );
+  }
+  return afterChecks(state, ctx, denial);
+}
+
+function afterChecks(
+  state: GatewayState,
+  ctx: RequestContext,
+  denial: Denial | null,
+): Response | Promise<Response> {
+  if (denial) return refuseWith(state, ctx, denial);
+  if (!auditAdmits(state.services)) {
+    return refuse(state, ctx, "audit.unavailable", "audit.unavailable");
+  }
+
+  const route = ctx.route!;
+  const upstreamPath = upstreamPathFor(route.config, ctx.path, ctx.params);
+  return forwardRequest(ctx, upstreamPath).then(
+    (response) => finishForwarded(state, ctx, response),
+    (error) => internalError(state, ctx, error),
+  );
+}
+
+function finishForwarded(state: GatewayState, ctx: RequestContext, response: Response) {
+  const headers = response.headers;
+  headers.set("x-request-id", ctx.requestId);
+  if (ctx.responseHeaders) {
+    for (const name in ctx.responseHeaders) headers.set(name, ctx.responseHeaders[name]!);
+  }
+  recordOutcome(state.services, ctx, response.status, ctx.upstreamError ? "error" : "allow");
+  return response;
+}
+
+function refuse(state: GatewayState, ctx: RequestContext, code: ErrorCode, reason: string) {
+  ctx.reason ??= reason;
+  const response = problemResponse(code, ctx.requestId, { headers: ctx.responseHeaders ?? {} });
+  recordOutcome(state.services, ctx, response.status, "deny");
+  return response;
+}
+
+function refuseWith(state: GatewayState, ctx: RequestContext, denial: Denial) {
+  ctx.reason = denial.reason;
+  if (denial.ruleId) ctx.ruleId = denial.ruleId;
+  const response = problemResponse(denial.code, ctx.requestId, {
+    detail: denial.detail,
+    headers: { ...ctx.responseHeaders, ...denial.headers },
+  });
+  recordOutcome(state.services, ctx, response.status, "deny");
+  return response;
+}
+
+/** Our own fault: logged with the error, answered without it (no stack trace to clients). */
+function internalError(state: GatewayState, ctx: RequestContext, error: unknown) {
+  state.services.logger.error({ err: error, requestId: ctx.requestId }, "request failed");
+  return refuse(state, ctx, "internal", "internal");
+}
+
+function createContext(generation: Generation, request: Request, server: Server<unknown>) {
+  const url = request.url;
+  const pathStart = url.indexOf("/", url.indexOf("//") + 2);
+  const hashAt = url.indexOf("#", pathStart);
+  const end = hashAt === -1 ? url.length : hashAt;
+  const queryAt = url.indexOf("?", pathStart);
+  const pathEnd = queryAt === -1 || queryAt > end ? end : queryAt;
+  const peer = server.requestIP(request)?.address ?? "unknown";
+  const forwardedFor = request.headers.get("x-forwarded-for");
+
+  const ctx: RequestContext = {
+    requestId: requestIdFor(request.headers.get("x-request-id")),
+    request,
+    method: request.method,
+    host: hostOf(request.headers.get("host")),
+    path: pathStart === -1 ? "/" : url.slice(pathStart, pathEnd),
+    query: pathEnd < end ? url.slice(pathEnd, end) : "",
+    peerAddress: peer,
+    clientAddress: resolveClientAddress(peer, forwardedFor, generation.trustedProxies),
+    startedAt: performance.now(),
+    receivedAtMs: Date.now(),
+    route: null,
+    params: null,
+    identity: null,
+    responseHeaders: null,
+    ruleId: null,
+    reason: null,
+    limitOutcome: null,
+    reportOnly: null,
+    upstreamTarget: null,
+    upstreamError: null,
+  };
+  return ctx;
+}
+
+/** Lower-cased host without port; `[::1]:8080` keeps its brackets. */
+function hostOf(header: string | null): string {
+  if (!header) return "";
+  const host = header.toLowerCase();
+  if (host.startsWith("[")) return host.slice(0, host.indexOf("]") + 1);
+  const colon = host.lastIndexOf(":");
+  return colon === -1 ? host : host.slice(0, colon);
+}
