@@ -1,5 +1,6 @@
 import type { Command } from "commander";
-import { ConfigError, loadConfigFile } from "../config/load.ts";
+import { ConfigError } from "../config/load.ts";
+import { loadGatewayConfig } from "../server/load-config.ts";
 import { defaultConfigPath } from "./serve.ts";
 
 export function registerCheckCommand(program: Command): void {
@@ -15,8 +16,10 @@ export function registerCheckCommand(program: Command): void {
 /** Prints every problem with its file, line and path; returns the exit code. */
 export function checkConfig(file: string): number {
   try {
-    const config = loadConfigFile(file);
-    console.log(`${file}: ok (${config.routes.length} routes)`);
+    const { config, warnings } = loadGatewayConfig(file);
+    for (const warning of warnings) console.log(`  warning  ${warning.path}: ${warning.message}`);
+    const note = warnings.length > 0 ? `, ${warnings.length} warning(s)` : "";
+    console.log(`${file}: ok (${config.routes.length} routes${note})`);
     return 0;
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;

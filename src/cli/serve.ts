@@ -1,6 +1,9 @@
 import type { Command } from "commander";
 import { ConfigError } from "../config/load.ts";
+import { availableParallelism } from "node:os";
 import { Gateway } from "../server/gateway.ts";
+import { notifyWorkerReady, startWorkers, workerInfo } from "../cluster/workers.ts";
+import { loadGatewayConfig } from "../server/load-config.ts";
 
 export const defaultConfigPath = "config/gateway.yaml";
 
@@ -10,9 +13,49 @@ export function registerServeCommand(program: Command): void {
     .description("Run the gateway on a config file")
     .option("-c, --config <file>", "config file", defaultConfigPath)
     .option("-p, --port <port>", "override the proxy listener port", parsePort)
-    .action(async (options: { config: string; port?: number }) => {
-      await serve(options.config, { port: options.port });
+    .option(
+      "-w, --workers <n>",
+      "processes sharing the port (SO_REUSEPORT), each a gossip member; default: one per core",
+      parseCount,
+    )
+    .action(async (options: { config: string; port?: number; workers?: number }) => {
+      const workers = options.workers ?? availableParallelism();
+      // A worker started by the supervisor, or a single process: serve here.
+      if (workerInfo() || workers === 1) {
+        await serve(options.config, { port: options.port, reusePort: workerInfo() !== null });
+        notifyWorkerReady();
+        return;
+      }
+      await superviseWorkers(options.config, workers, options.port);
     });
+}
+
+/** Starts N worker processes on one port and stays in front of them until they exit. */
+async function superviseWorkers(configPath: string, workers: number, port?: number) {
+  let config;
+  try {
+    config = loadGatewayConfig(configPath).config;
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    console.error(error.message);
+    process.exit(1);
+  }
+  if ((port ?? config.listen.port) === 0) {
+    console.error("--workers needs a fixed listen.port: port 0 would give each worker its own");
+    process.exit(1);
+  }
+  const argv = ["serve", "--config", configPath, ...(port !== undefined ? ["--port", String(port)] : [])];
+  const pool = await startWorkers(workers, argv, config);
+  await pool.ready;
+  const host = config.listen.host;
+  console.log(`portcullis supervising ${workers} workers on http://${host}:${port ?? config.listen.port}`);
+  process.exit(await pool.exited);
+}
+
+function parseCount(value: string): number {
+  const count = Number(value);
+  if (!Number.isInteger(count) || count < 1) throw new Error(`not a worker count: ${value}`);
+  return count;
 }
 
 /**

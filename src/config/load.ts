@@ -30,8 +30,24 @@ export function formatProblems(file: string, problems: readonly ConfigProblem[])
     .join("\n");
 }
 
+/**
+ * A check the loader's caller adds (policy compilation): it sees the validated config and
+ * returns problems located by config path segments, which the loader turns into lines.
+ */
+export type ExtraConfigCheck = (config: GatewayConfig) => readonly LocatedProblem[];
+
+export interface LocatedProblem {
+  readonly segments: readonly (string | number)[];
+  readonly path: string;
+  readonly message: string;
+}
+
 /** Reads, substitutes `${ENV_VAR}`, validates and freezes a config file. */
-export function loadConfigFile(file: string, env: Record<string, string | undefined> = process.env) {
+export function loadConfigFile(
+  file: string,
+  env: Record<string, string | undefined> = process.env,
+  extraCheck?: ExtraConfigCheck,
+) {
   let text: string;
   try {
     text = readFileSync(file, "utf8");
@@ -39,7 +55,7 @@ export function loadConfigFile(file: string, env: Record<string, string | undefi
     const reason = (error as NodeJS.ErrnoException).code ?? "unreadable";
     throw new ConfigError(file, [{ path: "", message: `cannot read file (${reason})` }]);
   }
-  return parseConfigText(text, file, env);
+  return parseConfigText(text, file, env, extraCheck);
 }
 
 /** Parses YAML text into a frozen, validated config; throws ConfigError listing all problems. */
@@ -47,6 +63,7 @@ export function parseConfigText(
   text: string,
   file = "<config>",
   env: Record<string, string | undefined> = process.env,
+  extraCheck?: ExtraConfigCheck,
 ): GatewayConfig {
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
@@ -69,12 +86,14 @@ export function parseConfigText(
     throw new ConfigError(file, parsed.error.issues.flatMap((i) => describeIssue(i, doc, lineOf)));
   }
 
-  const crossProblems = crossCheckConfig(parsed.data).map((p) => ({
+  const located = [...crossCheckConfig(parsed.data), ...(extraCheck?.(parsed.data) ?? [])];
+  const crossProblems = located.map((p) => ({
     ...p,
     line: lineOf(nodeAt(doc, p.segments)?.range?.[0]),
   }));
   if (crossProblems.length > 0) {
-    throw new ConfigError(file, crossProblems.map(({ segments: _s, ...rest }) => rest));
+    const problems = crossProblems.map((p) => ({ path: p.path, message: p.message, line: p.line }));
+    throw new ConfigError(file, problems);
   }
   return deepFreeze(parsed.data);
 }

@@ -1,5 +1,8 @@
 import type { Services } from "./services.ts";
 import type { Gateway } from "./gateway.ts";
+import { metricsAdminRoutes } from "../metrics/admin-routes.ts";
+import { clusterAdminRoutes } from "../cluster/admin-routes.ts";
+import { identityAdminRoutes } from "../identity/admin-routes.ts";
 
 /** One admin endpoint. `mutating` endpoints require the admin token. */
 export interface AdminRoute {
@@ -16,4 +19,8 @@ export interface AdminEnvironment {
 /** Paths may contain `:name` segments. Each subsystem contributes one map below. */
 export type AdminRoutes = Readonly<Record<string, readonly AdminRoute[]>>;
 
-export const adminRouteTables: AdminRoutes[] = [];
+export const adminRouteTables: AdminRoutes[] = [
+  metricsAdminRoutes,
+  clusterAdminRoutes,
+  identityAdminRoutes,
+];

@@ -37,6 +37,8 @@ export interface RequestContext {
   reason: string | null;
   /** Rate-limit outcome for the audit record, e.g. `allowed`, `limited:per-consumer`. */
   limitOutcome: string | null;
+  /** Remaining quota of the tightest limit advertised so far (set by the limit checks). */
+  limitRemaining?: number;
   /** Denials computed in `mode: report` that were recorded but not enforced. */
   reportOnly: string[] | null;
   /** Upstream target URL origin the request went to. */

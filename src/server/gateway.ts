@@ -1,13 +1,12 @@
 import type { Server } from "bun";
-import { loadConfigFile } from "../config/load.ts";
 import type { GatewayConfig } from "../config/schema.ts";
 import { createLogger, type Logger } from "../log/logger.ts";
 import { compileGeneration, type Generation } from "./generation.ts";
 import { handleRequest, type GatewayState } from "./handle-request.ts";
 import { closeServices, createServices, type Services } from "./services.ts";
+import { loadGatewayConfig } from "./load-config.ts";
 import { createAdminServer } from "./admin.ts";
 import { problemResponse } from "./respond.ts";
-import { createBuiltins } from "./builtins.ts";
 
 export interface GatewayOptions {
   readonly configPath: string;
@@ -24,7 +23,6 @@ export interface GatewayOptions {
 export class Gateway implements GatewayState {
   current: Generation;
   draining = false;
-  readonly builtins: GatewayState["builtins"];
   private proxyServer: Server<unknown> | null = null;
   private adminServer: Server<unknown> | null = null;
   private generationCounter: number;
@@ -37,13 +35,13 @@ export class Gateway implements GatewayState {
   ) {
     this.current = generation;
     this.generationCounter = generation.number;
-    this.builtins = createBuiltins(services, generation.config);
   }
 
   /** Loads the config, builds every subsystem and starts both listeners. */
   static async start(options: GatewayOptions): Promise<Gateway> {
-    const config = loadConfigFile(options.configPath);
+    const { config, warnings } = loadGatewayConfig(options.configPath);
     const logger = createLogger({ level: config.log.level, file: config.log.file, nodeId: config.nodeId });
+    if (warnings.length > 0) logger.warn({ warnings }, "policy compiled with warnings");
     const services = await createServices(config, logger);
     const generation = compileGeneration(config, services, 1, null);
     const gateway = new Gateway(options, services, logger, generation);
@@ -83,7 +81,8 @@ export class Gateway implements GatewayState {
    * old generation keeps serving. Listener addresses are read once at start and not reloaded.
    */
   async reload(): Promise<Generation> {
-    const config = loadConfigFile(this.options.configPath);
+    const { config, warnings } = loadGatewayConfig(this.options.configPath);
+    if (warnings.length > 0) this.logger.warn({ warnings }, "policy compiled with warnings");
     const next = compileGeneration(config, this.services, this.generationCounter + 1, this.current);
     this.generationCounter = next.number;
     this.current = next;

@@ -6,6 +6,7 @@ import { encodedMaskOf } from "../routing/encoded.ts";
 import { createUpstream, type Upstream } from "../proxy/upstream.ts";
 import type { Services } from "./services.ts";
 import { createAddressSet, type AddressSet } from "./trusted-proxies.ts";
+import { createBuiltins, type Builtin } from "./builtins.ts";
 
 /**
  * Everything the request path reads, compiled from one config. A reload builds a whole new
@@ -21,6 +22,8 @@ export interface Generation {
   readonly allowedEncoded: Uint8Array;
   readonly trustedProxies: AddressSet;
   readonly upstreams: ReadonlyMap<string, Upstream>;
+  /** Endpoints the gateway answers itself before routing (token endpoint, JWKS). */
+  readonly builtins: readonly Builtin[];
 }
 
 /**
@@ -57,5 +60,6 @@ export function compileGeneration(
     allowedEncoded: Uint8Array.from(config.routes, (r) => encodedMaskOf(r.allowEncoded)),
     trustedProxies: createAddressSet(config.trustedProxies),
     upstreams,
+    builtins: createBuiltins(services, config),
   };
 }

@@ -18,10 +18,6 @@ export interface GatewayState {
   readonly current: Generation;
   readonly draining: boolean;
   readonly services: Services;
-  /** Handlers the gateway serves itself before routing (token endpoint, JWKS); null = not mine. */
-  readonly builtins: ReadonlyArray<
-    (request: Request, ctx: RequestContext) => Response | Promise<Response> | null
-  >;
 }
 
 /**
@@ -41,9 +37,11 @@ export function handleRequest(
     return refuse(state, ctx, "request.header_too_large", "request.too_many_headers");
   }
 
-  for (const builtin of state.builtins) {
+  for (const builtin of generation.builtins) {
     const answer = builtin(request, ctx);
-    if (answer) return answer;
+    if (answer === null) continue;
+    if (answer instanceof Promise) return answer.then((r) => finishBuiltin(state, ctx, r));
+    return finishBuiltin(state, ctx, answer);
   }
 
   const canonical = canonicalizePath(ctx.path, generation.config.paths);
@@ -94,14 +92,23 @@ function finishForwarded(state: GatewayState, ctx: RequestContext, response: Res
   if (ctx.responseHeaders) {
     for (const name in ctx.responseHeaders) headers.set(name, ctx.responseHeaders[name]!);
   }
-  recordOutcome(state.services, ctx, response.status, ctx.upstreamError ? "error" : "allow");
+  const decision = ctx.upstreamError ? "error" : "allow";
+  recordOutcome(state.services, ctx, response, decision, state.current.config.log.access);
+  return response;
+}
+
+/** The gateway answered itself (token endpoint): one audit record like any other decision. */
+function finishBuiltin(state: GatewayState, ctx: RequestContext, response: Response) {
+  response.headers.set("x-request-id", ctx.requestId);
+  const decision = response.status < 400 ? "allow" : "deny";
+  recordOutcome(state.services, ctx, response, decision, state.current.config.log.access);
   return response;
 }
 
 function refuse(state: GatewayState, ctx: RequestContext, code: ErrorCode, reason: string) {
   ctx.reason ??= reason;
   const response = problemResponse(code, ctx.requestId, { headers: ctx.responseHeaders ?? {} });
-  recordOutcome(state.services, ctx, response.status, "deny");
+  recordOutcome(state.services, ctx, response, "deny", state.current.config.log.access);
   return response;
 }
 
@@ -112,7 +119,7 @@ function refuseWith(state: GatewayState, ctx: RequestContext, denial: Denial) {
     detail: denial.detail,
     headers: { ...ctx.responseHeaders, ...denial.headers },
   });
-  recordOutcome(state.services, ctx, response.status, "deny");
+  recordOutcome(state.services, ctx, response, "deny", state.current.config.log.access);
   return response;
 }
 

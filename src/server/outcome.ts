@@ -1,36 +1,42 @@
+import type { AuditDecision } from "../audit/event.ts";
+import { buildAccessRecord } from "../log/access-record.ts";
 import type { RequestContext } from "./context.ts";
 import type { Services } from "./services.ts";
-
-/** How the gateway disposed of a request, for the audit record and counters. */
-export type Disposition = "allow" | "deny" | "error";
 
 /**
  * Whether the audit trail can take one more record. With `fail-closed` auditing, a request that
  * could not be recorded must not be served (an unaudited request is a policy breach).
  */
 export function auditAdmits(services: Services): boolean {
-  return true;
+  return services.audit.admit();
 }
 
-/** Writes the one access record, audit record and counter update a request produces. */
+/**
+ * Writes the one audit record, counter update and access record a request produces. Byte
+ * counts come from Content-Length where it is known; a streamed body of unknown length is
+ * recorded as null rather than paying for a counting stream on every response.
+ */
 export function recordOutcome(
   services: Services,
   ctx: RequestContext,
-  status: number,
-  disposition: Disposition,
+  response: Response,
+  decision: AuditDecision,
+  logAccess: boolean,
 ): void {
   const durationMs = performance.now() - ctx.startedAt;
-  services.logger.info({
-    msg: "access",
-    requestId: ctx.requestId,
-    route: ctx.route?.id ?? "none",
-    method: ctx.method,
-    path: ctx.path,
+  const status = response.status;
+  services.audit.record(ctx, {
     status,
-    disposition,
-    reason: ctx.reason,
-    upstream: ctx.upstreamTarget,
-    upstreamError: ctx.upstreamError,
-    durationMs: Math.round(durationMs * 1000) / 1000,
+    decision,
+    bytesIn: lengthOf(ctx.request.headers),
+    bytesOut: lengthOf(response.headers),
+    durationMs,
   });
+  services.metrics.observeRequest(ctx, status, durationMs, decision);
+  if (logAccess) services.logger.info(buildAccessRecord(ctx, status, durationMs));
+}
+
+function lengthOf(headers: Headers): number | null {
+  const value = headers.get("content-length");
+  return value === null ? null : Number(value);
 }

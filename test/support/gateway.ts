@@ -60,7 +60,10 @@ export async function startGateway(
   writeFileSync(configPath, stringify(fill(config)));
 
   const command = options.command ?? [process.execPath, join(repoRoot, "src/main.ts")];
-  const child = Bun.spawn([...command, "serve", "--config", configPath, ...(options.args ?? [])], {
+  // One process unless a test asks for workers: `serve` defaults to one worker per core.
+  const args = options.args ?? [];
+  const workers = args.includes("--workers") ? [] : ["--workers", "1"];
+  const child = Bun.spawn([...command, "serve", "--config", configPath, ...workers, ...args], {
     cwd: repoRoot,
     env: { ...process.env, NODE_ENV: "production", ...options.env },
     stdout: "pipe",

@@ -29,10 +29,14 @@ export function headerValues(record: UpstreamRecord, name: string): string[] {
 
 export interface UpstreamOptions {
   /**
-   * Answers a complete request. Return raw response bytes (latin-1 string or bytes), or
-   * undefined for the default 200 JSON echo. `socket.end()` is available for scripted closes.
+   * Answers a complete request. Return raw response bytes (latin-1 string or bytes), undefined
+   * for the default 200 JSON echo, or null when the script writes (or withholds) the answer
+   * itself through `socket`.
    */
-  respond?: (record: UpstreamRecord, socket: Socket<ConnectionState>) => string | Uint8Array | undefined | void;
+  respond?: (
+    record: UpstreamRecord,
+    socket: Socket<ConnectionState>,
+  ) => string | Uint8Array | null | undefined | void;
   /** Called as soon as the head is parsed, before the body (scripted early answers). */
   onHead?: (record: UpstreamRecord, socket: Socket<ConnectionState>) => void;
 }
@@ -120,8 +124,9 @@ function pump(
     record.body = new Uint8Array(Buffer.concat(state.parts));
     record.complete = true;
     state.current = null;
-    const answer = options.respond?.(record, socket) ?? defaultAnswer(record);
-    if (answer !== undefined && answer !== null) {
+    const scripted = options.respond?.(record, socket);
+    const answer = scripted === undefined ? defaultAnswer(record) : scripted;
+    if (answer !== null) {
       socket.write(typeof answer === "string" ? Buffer.from(answer, "latin1") : answer);
     }
   }
