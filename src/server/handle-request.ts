@@ -48,8 +48,13 @@ export function handleRequest(
   if (!canonical.ok) return refuse(state, ctx, canonical.code, canonical.code);
   (ctx as { path: string }).path = canonical.path;
 
-  const match = generation.router.match(ctx.method, ctx.host, canonical.path);
-  if ("miss" in match) return refuse(state, ctx, match.miss, match.miss);
+  const { router } = generation;
+  const match = router.match(ctx.method, ctx.host, canonical.path, canonical.mergedAt);
+  if ("miss" in match) {
+    // RFC 9110 §15.5.6: a 405 names the methods the resource does support.
+    if (match.allow) (ctx.responseHeaders ??= {}).allow = match.allow;
+    return refuse(state, ctx, match.miss, match.miss);
+  }
   const route = generation.routes[match.index]!;
   ctx.route = route;
   ctx.params = match.params;
