@@ -1,13 +1,13 @@
 import { Command } from "commander";
-import { ConfigError, formatProblems, loadConfigFile } from "../config/load.ts";
+import { ConfigError } from "../config/load.ts";
 import type { GatewayConfig } from "../config/schema.ts";
-import { compilePolicy } from "../policy/compile.ts";
 import { explainRequest } from "../policy/explain.ts";
 import { formatExplanation } from "../policy/explain-format.ts";
 import { formatMatrix, policyMatrix } from "../policy/matrix.ts";
 import { knownCallerNames, namedCaller, type CallerSpec } from "../policy/named-callers.ts";
 import { formatPolicyTestResults, runPolicyTests } from "../policy/policy-test.ts";
 import { loadPolicyTestFile } from "../policy/policy-test-file.ts";
+import { loadGatewayConfig } from "../server/load-config.ts";
 import { defaultConfigPath } from "./serve.ts";
 
 interface ExplainOptions {
@@ -40,7 +40,10 @@ export function registerPolicyCommand(program: Command): void {
     .option("--host <host>", "Host header, for routes bound to hosts")
     .option("--header <line>", "request header `name: value` (repeatable)", collect, [])
     .option("--json", "print the explanation as JSON")
-    .addHelpText("after", "\nWithout --identity, --roles, --scopes or --tenant the caller is anonymous.")
+    .addHelpText(
+      "after",
+      "\nWithout --identity, --roles, --scopes or --tenant the caller is anonymous.",
+    )
     .action((options: ExplainOptions) => {
       process.exitCode = explainCommand(options);
     });
@@ -85,7 +88,10 @@ function explainCommand(options: ExplainOptions): number {
     headers,
   };
   const explanation = explainRequest(config, request);
-  console.log(options.json ? JSON.stringify(explanation, null, 2) : formatExplanation(request, explanation));
+  const text = options.json
+    ? JSON.stringify(explanation, null, 2)
+    : formatExplanation(request, explanation);
+  console.log(text);
   return 0;
 }
 
@@ -113,20 +119,20 @@ function matrixCommand(file: string, json: boolean): number {
   return 0;
 }
 
-/** Loads a config and compiles its policy; prints every problem and returns null if unusable. */
+/**
+ * Loads a config as the gateway does (policy errors reject it with their lines) and prints the
+ * policy warnings to stderr; returns null when the config is unusable.
+ */
 function loadOrReport(file: string): GatewayConfig | null {
-  let config: GatewayConfig;
   try {
-    config = loadConfigFile(file);
+    const { config, warnings } = loadGatewayConfig(file);
+    for (const w of warnings) console.error(`  warning  ${w.path}: ${w.message}`);
+    return config;
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     console.error(error.message);
     return null;
   }
-  const { errors } = compilePolicy(config);
-  if (errors.length === 0) return config;
-  console.error(`${file}: ${errors.length} policy problem(s)\n${formatProblems(file, errors)}`);
-  return null;
 }
 
 function callerFrom(config: GatewayConfig, options: ExplainOptions): CallerSpec | null | string {

@@ -3,6 +3,7 @@ import type { Gateway } from "./gateway.ts";
 import { metricsAdminRoutes } from "../metrics/admin-routes.ts";
 import { clusterAdminRoutes } from "../cluster/admin-routes.ts";
 import { identityAdminRoutes } from "../identity/admin-routes.ts";
+import { policyAdminRoutes } from "../policy/admin-routes.ts";
 
 /** One admin endpoint. `mutating` endpoints require the admin token. */
 export interface AdminRoute {
@@ -23,4 +24,5 @@ export const adminRouteTables: AdminRoutes[] = [
   metricsAdminRoutes,
   clusterAdminRoutes,
   identityAdminRoutes,
+  policyAdminRoutes,
 ];
