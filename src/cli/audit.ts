@@ -1,14 +1,14 @@
 import { closeSync, existsSync, openSync } from "node:fs";
 import { Command, InvalidArgumentError, Option } from "commander";
 import type { AuditEvent } from "../audit/event.ts";
-import { decodeFrame, readRecordsOf, type ReadProblem } from "../audit/reader.ts";
+import { listChains } from "../audit/chains.ts";
+import { readRecords, type ReadProblem } from "../audit/reader.ts";
 import { createRecordFilter, parseTimeBound, type RecordCriteria } from "../audit/record-filter.ts";
-import { scanSegment } from "../audit/scan.ts";
-import { listSegments, type SegmentFile } from "../audit/segment-files.ts";
 import { auditDirectory } from "../audit/trail.ts";
 import { verifyChain } from "../audit/verify.ts";
 import { loadConfigFile } from "../config/load.ts";
 import { csvHeader, csvLine, jsonLine, OutputBuffer } from "./audit-output.ts";
+import { tailChains } from "./audit-tail.ts";
 
 interface LocateOptions {
   readonly dir?: string;
@@ -37,7 +37,7 @@ export function registerAuditCommand(program: Command): void {
     .description("Print matching records as JSON Lines, oldest first")
     .option("--limit <n>", "stop after this many records", positiveInteger)
     .action((options: FilterOptions & { limit?: number }) => {
-      const out = stdoutBuffer();
+      const out = new OutputBuffer(1);
       const count = emitRecords(options, (record) => out.write(jsonLine(record)), options.limit);
       out.flush();
       process.stderr.write(`${count} record(s)\n`);
@@ -48,7 +48,10 @@ export function registerAuditCommand(program: Command): void {
     .option("-n, --lines <n>", "how many records", positiveInteger, 10)
     .option("-f, --follow", "keep printing records as they are written")
     .action(async (options: FilterOptions & { lines: number; follow?: boolean }) => {
-      await tail(options);
+      const { dir } = locate(options);
+      const matches = compileFilter(criteriaOf(options));
+      const follow = options.follow ?? false;
+      await tailChains(listChains(dir), { lines: options.lines, follow, matches, onProblem });
     });
 
   withFilters(withLocation(audit.command("export")))
@@ -65,10 +68,18 @@ export function registerAuditCommand(program: Command): void {
       const { dir, key } = locate(options);
       const keyText = options.keyEnv ? process.env[options.keyEnv] : key;
       if (options.keyEnv && !keyText) fail(`environment variable ${options.keyEnv} is not set`);
-      const report = verifyChain(dir, keyText ? new TextEncoder().encode(keyText) : null);
-      if (options.json) process.stdout.write(`${JSON.stringify(report)}\n`);
-      else printVerifyReport(dir, report);
-      process.exitCode = report.ok ? 0 : 1;
+      const chains = listChains(dir);
+      if (chains.length === 0) fail(`no audit segments in ${dir}`);
+      const hmacKey = keyText ? new TextEncoder().encode(keyText) : null;
+      const reports = chains.map((chain) => ({ chain, report: verifyChain(chain.dir, hmacKey) }));
+      const ok = reports.every(({ report }) => report.ok);
+      if (options.json) {
+        const list = reports.map(({ chain, report }) => ({ chain: chain.name, ...report }));
+        process.stdout.write(`${JSON.stringify({ ok, chains: list })}\n`);
+      } else {
+        for (const { chain, report } of reports) printVerifyReport(chain.dir, report);
+      }
+      process.exitCode = ok ? 0 : 1;
     });
 }
 
@@ -123,80 +134,18 @@ function emitRecords(
   options: FilterOptions,
   emit: (record: AuditEvent) => void,
   limit = Infinity,
-  segments?: readonly SegmentFile[],
 ): number {
   const { dir } = locate(options);
   const criteria = criteriaOf(options);
   const matches = compileFilter(criteria);
   let count = 0;
-  const read = { since: criteria.since, until: criteria.until, onProblem: reportProblem };
-  for (const record of readRecordsOf(segments ?? listSegments(dir), read)) {
+  const read = { since: criteria.since, until: criteria.until, onProblem };
+  for (const record of readRecords(dir, read)) {
     if (!matches(record)) continue;
     emit(record);
     if (++count >= limit) break;
   }
   return count;
-}
-
-async function tail(options: FilterOptions & { lines: number; follow?: boolean }) {
-  const { dir } = locate(options);
-  const matches = compileFilter(criteriaOf(options));
-  const out = stdoutBuffer();
-  const segments = listSegments(dir);
-
-  // Newest segments first until enough records are in hand, then print in order.
-  let newest: AuditEvent[] = [];
-  for (let i = segments.length - 1; i >= 0 && newest.length < options.lines; i--) {
-    const found: AuditEvent[] = [];
-    for (const record of readRecordsOf([segments[i]!], { onProblem: reportProblem })) {
-      if (matches(record)) found.push(record);
-    }
-    newest = [...found, ...newest];
-  }
-  for (const record of newest.slice(-options.lines)) out.write(jsonLine(record));
-  out.flush();
-  if (!options.follow) return;
-
-  let current = segments.at(-1) ?? null;
-  let offset = current ? endOfWholeFrames(current.path, 0) : 0;
-  for (;;) {
-    await Bun.sleep(250);
-    // List first: a newer segment exists only once the current one is complete.
-    const all = listSegments(dir);
-    const next = current ? all.find((s) => s.firstSequence > current!.firstSequence) : all[0];
-    if (current) offset = followSegment(current.path, offset, matches, out);
-    if (next) {
-      current = next;
-      offset = followSegment(current.path, 0, matches, out);
-    }
-    out.flush();
-  }
-}
-
-/** Prints the records of whole frames from `offset` on; returns where it stopped. */
-function followSegment(
-  path: string,
-  offset: number,
-  matches: (r: AuditEvent) => boolean,
-  out: OutputBuffer,
-): number {
-  let position = offset;
-  for (const item of scanSegment(path, offset)) {
-    // A break at the end is a batch still being written: pick it up on the next poll.
-    if (item.kind === "break") break;
-    for (const record of decodeFrame(item)) if (matches(record)) out.write(jsonLine(record));
-    position = item.offset + item.bytes.length;
-  }
-  return position;
-}
-
-function endOfWholeFrames(path: string, offset: number): number {
-  let position = offset;
-  for (const item of scanSegment(path, offset)) {
-    if (item.kind === "break") break;
-    position = item.offset + item.bytes.length;
-  }
-  return position;
 }
 
 function exportRecords(options: FilterOptions & { format?: string; out?: string }) {
@@ -234,14 +183,10 @@ function compileFilter(criteria: RecordCriteria) {
   }
 }
 
-function reportProblem(problem: ReadProblem): void {
+function onProblem(problem: ReadProblem): void {
   const batch = problem.sequence === null ? "" : ` (batch ${problem.sequence})`;
   const where = `${problem.segment} offset ${problem.offset}${batch}`;
   process.stderr.write(`warning: skipped the rest of ${where}: ${problem.problem}\n`);
-}
-
-function stdoutBuffer(): OutputBuffer {
-  return new OutputBuffer(1);
 }
 
 function openFile(path: string): number {

@@ -1,5 +1,6 @@
 import type { Command } from "commander";
 import { ConfigError } from "../config/load.ts";
+import { AuditStartError } from "../audit/trail.ts";
 import { availableParallelism } from "node:os";
 import { Gateway } from "../server/gateway.ts";
 import { notifyWorkerReady, startWorkers, workerInfo } from "../cluster/workers.ts";
@@ -67,7 +68,8 @@ export async function serve(configPath: string, overrides: { port?: number; reus
   try {
     gateway = await Gateway.start({ configPath, ...overrides });
   } catch (error) {
-    if (error instanceof ConfigError) {
+    // Start-up failures the operator must fix: one clear message, no stack trace.
+    if (error instanceof ConfigError || error instanceof AuditStartError) {
       console.error(error.message);
       process.exit(1);
     }

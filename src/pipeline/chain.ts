@@ -16,12 +16,18 @@ export const checkChain: readonly CheckFactory[] = [
   postAuthLimitCheck,
 ];
 
-/** Builds one route's checks in stage order, leaving out those with nothing to do there. */
-export function buildRouteChecks(route: RouteConfig, env: CheckEnvironment): Check[] {
+/**
+ * Builds one route's checks in stage order, leaving out those with nothing to do there.
+ * `ids[i]` names `checks[i]` for metrics and audit.
+ */
+export function buildRouteChecks(route: RouteConfig, env: CheckEnvironment) {
   const checks: Check[] = [];
+  const ids: string[] = [];
   for (const factory of checkChain) {
     const check = factory.create(route, env);
-    if (check) checks.push(check);
+    if (!check) continue;
+    checks.push(check);
+    ids.push(factory.id);
   }
-  return checks;
+  return { checks, ids };
 }

@@ -10,5 +10,7 @@ export interface CompiledRoute {
   readonly config: RouteConfig;
   /** The route's chain in stage order; see pipeline/chain.ts. */
   readonly checks: readonly Check[];
+  /** The check factory id of each entry in `checks`, for per-check metrics. */
+  readonly checkIds: readonly string[];
   readonly upstream: Upstream;
 }

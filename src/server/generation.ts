@@ -44,13 +44,17 @@ export function compileGeneration(
   }
 
   const env = { config, services, generation: number };
-  const routes = config.routes.map((route, index): CompiledRoute => ({
-    id: route.id,
-    index,
-    config: route,
-    checks: buildRouteChecks(route, env),
-    upstream: upstreams.get(route.upstream)!,
-  }));
+  const routes = config.routes.map((route, index): CompiledRoute => {
+    const { checks, ids } = buildRouteChecks(route, env);
+    return {
+      id: route.id,
+      index,
+      config: route,
+      checks,
+      checkIds: ids,
+      upstream: upstreams.get(route.upstream)!,
+    };
+  });
 
   return {
     number,

@@ -1,6 +1,6 @@
 import type { Server } from "bun";
 import type { ErrorCode } from "../errors.ts";
-import { runChecks } from "../pipeline/run.ts";
+import { runChecks, runChecksTimed } from "../pipeline/run.ts";
 import type { Denial } from "../pipeline/verdict.ts";
 import { forwardRequest } from "../proxy/forward.ts";
 import { canonicalizePath } from "../routing/canonical-path.ts";
@@ -63,7 +63,10 @@ export function handleRequest(
     return refuse(state, ctx, "path.encoded_separator", "path.encoded_separator");
   }
 
-  const denial = runChecks(route.checks, ctx);
+  const metrics = state.services.metrics;
+  const denial = metrics.sampleChecks()
+    ? runChecksTimed(route.checks, route.checkIds, ctx, metrics.observeCheck)
+    : runChecks(route.checks, ctx);
   if (denial instanceof Promise) {
     return denial.then(
       (d) => afterChecks(state, ctx, d),
@@ -111,7 +114,8 @@ function finishBuiltin(state: GatewayState, ctx: RequestContext, response: Respo
 }
 
 function refuse(state: GatewayState, ctx: RequestContext, code: ErrorCode, reason: string) {
-  ctx.reason ??= reason;
+  // The gateway itself decided here (audit full, draining, bad path): that is the reason.
+  ctx.reason = reason;
   const response = problemResponse(code, ctx.requestId, { headers: ctx.responseHeaders ?? {} });
   recordOutcome(state.services, ctx, response, "deny", state.current.config.log.access);
   return response;
