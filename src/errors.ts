@@ -15,6 +15,7 @@ export const errorCodes = {
   "path.invalid": { status: 400, title: "Invalid request path" },
   "path.above_root": { status: 400, title: "Request path climbs above the root" },
   "path.encoded_separator": { status: 400, title: "Encoded separator in request path" },
+  "path.ambiguous": { status: 400, title: "Ambiguous request path" },
   "route.not_found": { status: 404, title: "No route matches this request" },
   "route.method_not_allowed": { status: 405, title: "Method not allowed on this route" },
 
@@ -22,6 +23,7 @@ export const errorCodes = {
   "authn.missing": { status: 401, title: "Credentials required" },
   "authn.invalid": { status: 401, title: "Invalid credentials" },
   "authn.conflict": { status: 400, title: "More than one credential supplied" },
+  "authn.unavailable": { status: 503, title: "Credentials cannot be checked right now" },
 
   // Authorization.
   "authz.denied": { status: 403, title: "Not allowed" },
@@ -43,12 +45,15 @@ export const errorCodes = {
   "upstream.dns": { status: 502, title: "Upstream host could not be resolved" },
   "upstream.timeout": { status: 504, title: "Upstream did not answer in time" },
   "upstream.unavailable": { status: 503, title: "No healthy upstream target" },
+  "upstream.connect_timeout": { status: 502, title: "Upstream connection timed out" },
+  "request.aborted": { status: 499, title: "Client closed the request" },
 
   // Our own faults and degraded modes.
   "audit.unavailable": { status: 503, title: "Audit trail unavailable" },
   "admin.unauthorized": { status: 401, title: "Admin credential required" },
   "admin.bad_request": { status: 400, title: "Invalid admin request" },
   "admin.not_found": { status: 404, title: "Not found" },
+  "admin.conflict": { status: 409, title: "Conflicts with the current state" },
   "gateway.shutting_down": { status: 503, title: "Gateway is shutting down" },
   "internal": { status: 500, title: "Internal gateway error" },
 } as const satisfies Record<string, { status: number; title: string }>;

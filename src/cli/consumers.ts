@@ -11,7 +11,8 @@ function metadataOption(value: string, previous: Record<string, string> = {}) {
 
 function timeOption(value: string): number {
   const ms = parseIsoTime(value);
-  if (ms === null) throw new InvalidArgumentError("use an ISO 8601 time such as 2027-01-31T00:00:00Z");
+  if (ms === null)
+    throw new InvalidArgumentError("use an ISO 8601 time such as 2027-01-31T00:00:00Z");
   return ms;
 }
 
@@ -28,27 +29,59 @@ export function registerConsumersCommand(program: Command): void {
     .option("--scopes <list>", "comma-separated scopes", listOption)
     .option("--meta <key=value>", "metadata entry (repeatable)", metadataOption)
     .option("--expires <time>", "ISO 8601 time after which the consumer is refused", timeOption)
-    .action((id: string, o) => runAction(() => withStore(o, (store) => {
-      const record = addConsumer(store, {
-        id, tenant: o.tenant ?? null, roles: o.roles, scopes: o.scopes, metadata: o.meta,
-        expiresAtMs: o.expires ?? null,
-      }, Date.now());
-      print(o, describeConsumer(record), () => `added consumer ${id}`);
-    })));
+    .action((id: string, o) =>
+      runAction(() =>
+        withStore(o, (store) => {
+          const record = addConsumer(
+            store,
+            {
+              id,
+              tenant: o.tenant ?? null,
+              roles: o.roles,
+              scopes: o.scopes,
+              metadata: o.meta,
+              expiresAtMs: o.expires ?? null,
+            },
+            Date.now(),
+          );
+          print(o, describeConsumer(record), () => `added consumer ${id}`);
+        }),
+      ),
+    );
 
-  storeCommand(consumers, "list", "List consumers")
-    .action((o) => runAction(() => withStore(o, (store) => {
-      const rows = store.listConsumers().map(describeConsumer);
-      print(o, rows, () => rows.map((c) =>
-        `${c.id}  ${c.state}  tenant ${c.tenant ?? "-"}  roles ${c.roles.join(",") || "-"}` +
-        `  scopes ${c.scopes.join(",") || "-"}  (${c.source})`).join("\n") || "no consumers");
-    })));
+  storeCommand(consumers, "list", "List consumers").action((o) =>
+    runAction(() =>
+      withStore(o, (store) => {
+        const rows = store.listConsumers().map(describeConsumer);
+        print(
+          o,
+          rows,
+          () =>
+            rows
+              .map(
+                (c) =>
+                  `${c.id}  ${c.state}  tenant ${c.tenant ?? "-"}  ` +
+                  `roles ${c.roles.join(",") || "-"}` +
+                  `  scopes ${c.scopes.join(",") || "-"}  (${c.source})`,
+              )
+              .join("\n") || "no consumers",
+        );
+      }),
+    ),
+  );
 
   storeCommand(consumers, "disable", "Disable a consumer: revokes all its keys and minted tokens")
     .argument("<id>", "consumer id")
-    .action((id: string, o) => runAction(() => withStore(o, (store) => {
-      const outcome = disableConsumer(store, id, Date.now());
-      print(o, { consumer: id, ...outcome }, () =>
-        `disabled ${id}; ${outcome.keysRevoked} key(s) revoked, minted tokens refused`);
-    })));
+    .action((id: string, o) =>
+      runAction(() =>
+        withStore(o, (store) => {
+          const outcome = disableConsumer(store, id, Date.now());
+          print(
+            o,
+            { consumer: id, ...outcome },
+            () => `disabled ${id}; ${outcome.keysRevoked} key(s) revoked, minted tokens refused`,
+          );
+        }),
+      ),
+    );
 }

@@ -1,4 +1,6 @@
 import type { GatewayConfig } from "./schema.ts";
+import { identityReferenceProblems } from "../identity/config-references.ts";
+import { routeTableProblems } from "../routing/route-pattern.ts";
 
 /** A problem that spans several parts of the config (references, duplicates). */
 export interface CrossProblem {
@@ -23,6 +25,8 @@ export function crossCheckConfig(config: GatewayConfig): CrossProblem[] {
       problems.push(at(["routes", index, "upstream"], `unknown upstream "${route.upstream}"`));
     }
   });
+  for (const p of identityReferenceProblems(config)) problems.push(at(p.segments, p.message));
+  for (const p of routeTableProblems(config.routes)) problems.push(at(p.segments, p.message));
   return problems;
 }
 

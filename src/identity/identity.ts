@@ -15,6 +15,13 @@ export interface Identity {
   readonly actorChain: readonly string[];
   /** Token issuer for JWTs; null for API keys. */
   readonly issuer: string | null;
+  /** E-mail claim (JWT) or consumer metadata `email`, when known. */
+  readonly email?: string | null;
+  /**
+   * For minted tokens: the API key they were exchanged from, so revoking that key also stops
+   * the tokens. Null for tokens exchanged from another issuer's token.
+   */
+  readonly sourceKeyId?: string | null;
   /**
    * Roles interned into a bitmask by the policy tables of one config generation. Filled lazily
    * by authorization and cached here so a cached identity is interned once, not per request.

@@ -5,6 +5,7 @@ import { compileGeneration, type Generation } from "./generation.ts";
 import { handleRequest, type GatewayState } from "./handle-request.ts";
 import { closeServices, createServices, type Services } from "./services.ts";
 import { loadGatewayConfig } from "./load-config.ts";
+import { startCertListeners } from "../identity/cert-listeners.ts";
 import { createAdminServer } from "./admin.ts";
 import { problemResponse } from "./respond.ts";
 
@@ -25,6 +26,8 @@ export class Gateway implements GatewayState {
   draining = false;
   private proxyServer: Server<unknown> | null = null;
   private adminServer: Server<unknown> | null = null;
+  /** mTLS listeners: each admits only clients of its CA and maps them to one consumer. */
+  private certServers: Server<unknown>[] = [];
   private generationCounter: number;
 
   private constructor(
@@ -72,6 +75,11 @@ export class Gateway implements GatewayState {
         return problemResponse("internal", "unknown");
       },
     });
+    this.certServers = startCertListeners(
+      config.identity.clientCert.listeners,
+      (request, server) => handleRequest(this, request, server),
+      { idleTimeout: config.listen.idleTimeoutSec, maxRequestBodySize: config.listen.maxBodyBytes },
+    );
     this.adminServer = createAdminServer(this, config);
     this.logger.info({ proxy: this.proxyUrl, admin: this.adminUrl }, "listening");
   }
@@ -100,12 +108,12 @@ export class Gateway implements GatewayState {
     this.draining = true;
     const graceMs = this.current.config.shutdown.graceMs;
     this.logger.info({ graceMs }, "shutting down");
-    const stopped = this.proxyServer?.stop(false);
+    const stopped = Promise.all([this.proxyServer, ...this.certServers].map((s) => s?.stop(false)));
     const deadline = Bun.sleep(graceMs).then(() => "deadline" as const);
     const outcome = await Promise.race([stopped?.then(() => "drained" as const), deadline]);
     if (outcome === "deadline") {
       this.logger.warn({ pending: this.proxyServer?.pendingRequests }, "grace period over");
-      await this.proxyServer?.stop(true);
+      await Promise.all([this.proxyServer, ...this.certServers].map((s) => s?.stop(true)));
     }
     await this.adminServer?.stop(true);
     await closeServices(this.services);

@@ -1,4 +1,5 @@
 import { generateKeyPairSync, sign, type KeyObject } from "node:crypto";
+import { readFileSync, writeFileSync } from "node:fs";
 
 /**
  * Test keys, a JWKS server and a token minter for the identity tests. Everything listens on
@@ -46,7 +47,12 @@ export function mint(
   const now = Math.floor(Date.now() / 1000);
   const fullHeader = dropUndefined({ alg: key.alg, typ: "JWT", kid: key.kid, ...header });
   const fullClaims = dropUndefined({
-    iss: testIssuer, aud: testAudience, iat: now, nbf: now - 5, exp: now + 300, ...claims,
+    iss: testIssuer,
+    aud: testAudience,
+    iat: now,
+    nbf: now - 5,
+    exp: now + 300,
+    ...claims,
   });
   const input = `${b64(fullHeader)}.${b64(fullClaims)}`;
   if (options.signature !== undefined) return `${input}.${options.signature}`;
@@ -101,7 +107,9 @@ export function startJwksServer(initial: readonly TestKey[]): JwksServer {
         case "invalid-json":
           return new Response('{"keys": [', { headers: { "content-type": "application/json" } });
         case "html":
-          return new Response("<html>maintenance</html>", { headers: { "content-type": "text/html" } });
+          return new Response("<html>maintenance</html>", {
+            headers: { "content-type": "text/html" },
+          });
         case "empty-set":
           return Response.json({ keys: [] });
         case "hang":
@@ -123,6 +131,94 @@ export function startJwksServer(initial: readonly TestKey[]): JwksServer {
     stop() {
       for (const release of hanging) release();
       server.stop(true);
+    },
+  };
+}
+
+export interface TestCertificates {
+  readonly dir: string;
+  readonly caFile: string;
+  readonly serverCert: string;
+  readonly serverKey: string;
+  /** Client certificates by common name, signed by the CA. */
+  client(cn: string): { cert: string; key: string; pem: string };
+  /** A CA and client certificate that the test CA did not issue. */
+  readonly strangerPem: string;
+}
+
+/** Creates a throw-away CA, a 127.0.0.1 server certificate and client certificates with openssl. */
+export function createTestCertificates(dir: string): TestCertificates {
+  const run = (...args: string[]) => {
+    const result = Bun.spawnSync(["openssl", ...args], { cwd: dir, stderr: "pipe" });
+    if (result.exitCode !== 0) throw new Error(`openssl ${args[0]}: ${result.stderr.toString()}`);
+  };
+  const newKey = (name: string) =>
+    run(
+      "genpkey",
+      "-algorithm",
+      "EC",
+      "-pkeyopt",
+      "ec_paramgen_curve:P-256",
+      "-out",
+      `${name}.key`,
+    );
+  const signed = (name: string, subject: string, ca = "ca", ext?: string) => {
+    newKey(name);
+    run("req", "-new", "-key", `${name}.key`, "-subj", subject, "-out", `${name}.csr`);
+    const extArgs = ext ? ["-extfile", ext] : [];
+    run(
+      "x509",
+      "-req",
+      "-in",
+      `${name}.csr`,
+      "-CA",
+      `${ca}.pem`,
+      "-CAkey",
+      `${ca}.key`,
+      "-CAcreateserial",
+      "-days",
+      "2",
+      "-out",
+      `${name}.pem`,
+      ...extArgs,
+    );
+  };
+  const selfSigned = (name: string, subject: string) => {
+    newKey(name);
+    run(
+      "req",
+      "-x509",
+      "-new",
+      "-key",
+      `${name}.key`,
+      "-subj",
+      subject,
+      "-days",
+      "2",
+      "-out",
+      `${name}.pem`,
+    );
+  };
+
+  selfSigned("ca", "/CN=Portcullis Test CA");
+  writeFileSync(`${dir}/server.ext`, "subjectAltName=IP:127.0.0.1,DNS:localhost\n");
+  signed("server", "/CN=localhost", "ca", "server.ext");
+  selfSigned("stranger-ca", "/CN=Stranger CA");
+  signed("stranger", "/CN=partner-a", "stranger-ca");
+  const read = (file: string) => readFileSync(`${dir}/${file}`, "utf8");
+  return {
+    dir,
+    caFile: `${dir}/ca.pem`,
+    serverCert: `${dir}/server.pem`,
+    serverKey: `${dir}/server.key`,
+    strangerPem: read("stranger.pem"),
+    client(cn) {
+      signed(`client-${cn}`, `/CN=${cn}/O=Test`);
+      return {
+        cert: `${dir}/client-${cn}.pem`,
+        key: `${dir}/client-${cn}.key`,
+        pem: read(`client-${cn}.pem`),
+      };
     },
   };
 }
