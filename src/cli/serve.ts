@@ -20,7 +20,7 @@ export function registerServeCommand(program: Command): void {
       parseCount,
     )
     .action(async (options: { config: string; port?: number; workers?: number }) => {
-      const workers = options.workers ?? availableParallelism();
+      const workers = options.workers ?? defaultWorkerCount(options.config, options.port);
       // A worker started by the supervisor, or a single process: serve here.
       if (workerInfo() || workers === 1) {
         await serve(options.config, { port: options.port, reusePort: workerInfo() !== null });
@@ -51,6 +51,20 @@ async function superviseWorkers(configPath: string, workers: number, port?: numb
   const host = config.listen.host;
   console.log(`portcullis supervising ${workers} workers on http://${host}:${port ?? config.listen.port}`);
   process.exit(await pool.exited);
+}
+
+/**
+ * One worker per core, except where workers cannot share a port: a config on port 0 (each
+ * worker would get its own) runs as one process. An unreadable config also gets one, so the
+ * single process reports the config problem itself.
+ */
+function defaultWorkerCount(configPath: string, port?: number): number {
+  try {
+    const { config } = loadGatewayConfig(configPath);
+    return (port ?? config.listen.port) === 0 ? 1 : availableParallelism();
+  } catch {
+    return 1;
+  }
 }
 
 function parseCount(value: string): number {

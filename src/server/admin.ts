@@ -5,6 +5,7 @@ import { ConfigError } from "../config/load.ts";
 import { adminRouteTables, type AdminRoute, type AdminRoutes } from "./admin-routes.ts";
 import type { Gateway } from "./gateway.ts";
 import { problemResponse } from "./respond.ts";
+import { workerInfo } from "../cluster/workers.ts";
 
 /** The gateway's own endpoints: health, readiness, reload, and each subsystem's routes. */
 const coreRoutes: AdminRoutes = {
@@ -58,7 +59,7 @@ export function createAdminServer(gateway: Gateway, config: GatewayConfig): Serv
 
   return Bun.serve({
     hostname: config.admin.host,
-    port: config.admin.port,
+    port: adminPortFor(config.admin.port),
     development: false,
     fetch: async (request) => {
       const path = new URL(request.url).pathname;
@@ -102,4 +103,13 @@ function authorized(request: Request, token: Buffer | null): boolean {
   const header = request.headers.get("authorization") ?? "";
   const presented = Buffer.from(header.replace(/^Bearer\s+/i, ""));
   return presented.length === token.length && timingSafeEqual(presented, token);
+}
+
+/**
+ * Workers share the proxy port through SO_REUSEPORT, but each needs its own admin listener to
+ * be asked about itself: worker i takes the configured port plus i (port 0 stays 0).
+ */
+function adminPortFor(configured: number): number {
+  const worker = workerInfo();
+  return configured === 0 || !worker ? configured : configured + worker.index;
 }
