@@ -1,5 +1,6 @@
 import type { Command } from "commander";
 import { demoApis, serveDemoApi, type DemoApiName } from "../demo/demo-apis.ts";
+import { issueDemoKeys } from "../demo/demo-keys.ts";
 import { defaultConfigPath, parsePort, serve } from "./serve.ts";
 
 /** How to start this same program again: the compiled binary alone, or bun plus the entry file. */
@@ -35,22 +36,73 @@ async function runDemo(configPath: string) {
   const stopChildren = () => children.forEach((child) => child.kill());
   process.on("exit", stopChildren);
 
+  const keys = issueDemoKeys(configPath, ["telemetry-agent", "vendor-a-app", "finance-app"]);
   const gateway = await serve(configPath, {});
-  printWelcome(gateway.proxyUrl, gateway.adminUrl);
+  await Promise.all(Object.values(demoApis).map((api) => waitUntilListening(api.port)));
+  console.log(demoWelcome(gateway.proxyUrl, gateway.adminUrl, configPath, keys));
 }
 
-function printWelcome(proxy: string, admin: string) {
-  console.log(`
+/** The printed examples must work as soon as they are printed, so wait for every demo API. */
+async function waitUntilListening(port: number) {
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const up = await fetch(`http://127.0.0.1:${port}/`, { signal: AbortSignal.timeout(200) })
+      .then(() => true, () => false);
+    if (up) return;
+    await Bun.sleep(50);
+  }
+  console.error(`demo API on port ${port} did not start; the examples that use it will fail`);
+}
+
+/**
+ * The welcome text. Each example is a comment naming the status it shows, then a command that
+ * works as printed (the demo test runs every one of them).
+ */
+export function demoWelcome(
+  proxy: string,
+  admin: string,
+  configPath: string,
+  keys: Record<string, string>,
+): string {
+  const agent = keys["telemetry-agent"];
+  const vendorA = keys["vendor-a-app"];
+  const finance = keys["finance-app"];
+  const cli = Bun.main.endsWith(".ts") ? "npx bun src/main.ts" : process.execPath;
+  return `
 Portcullis demo is running.
   gateway  ${proxy}
   admin    ${admin}
-  demo APIs: invoices :${demoApis.invoices.port}, telemetry :${demoApis.telemetry.port}, ` +
-    `payments :${demoApis.payments.port} (127.0.0.1 only)
+  demo APIs: invoices :${demoApis.invoices.port}, telemetry :${demoApis.telemetry.port}, \
+payments :${demoApis.payments.port} (127.0.0.1 only)
 
-Try:
+Demo API keys, issued just now (only their hashes are stored; they expire in a day):
+  telemetry-agent  ${agent}
+  vendor-a-app     ${vendorA}
+  finance-app      ${finance}
+
+Try (each comment names the status you will see):
+  # 200: anyone may read the service status (5 requests per 10 s per address)
   curl -s ${proxy}/public/status
+  # 200: the telemetry agent reads telemetry
+  curl -s -H 'X-API-Key: ${agent}' ${proxy}/telemetry/cpu
+  # 403: the telemetry agent may never invoke payments
+  curl -s -X POST -H 'X-API-Key: ${agent}' ${proxy}/payments/charge -d '{"amountCents":100}'
+  # 200: finance may
+  curl -s -X POST -H 'X-API-Key: ${finance}' ${proxy}/payments/charge -d '{"amountCents":100}'
+  # 200: vendor A reads its own invoices
+  curl -s -H 'X-API-Key: ${vendorA}' ${proxy}/tenants/vendor-a/invoices
+  # 403: vendor A's key does not reach vendor B's records
+  curl -s -H 'X-API-Key: ${vendorA}' ${proxy}/tenants/vendor-b/invoices
+  # 401: no credential
+  curl -s ${proxy}/telemetry/cpu
+  # 200: exchange vendor A's key for a 5-minute token signed by the gateway
+  curl -s -X POST ${proxy}/oauth/token -d grant_type=client_credentials -d client_secret=${vendorA}
+  # 200: health of the gateway itself
   curl -s ${admin}/healthz
 
+Then, in another terminal:
+  ${cli} audit query --config ${configPath} --decision deny
+  ${cli} policy explain --config ${configPath} --identity telemetry-agent --method POST --path /payments/charge
+
 Ctrl-C stops everything.
-`);
+`;
 }
