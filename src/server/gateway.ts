@@ -93,7 +93,12 @@ export class Gateway implements GatewayState {
     if (warnings.length > 0) this.logger.warn({ warnings }, "policy compiled with warnings");
     const next = compileGeneration(config, this.services, this.generationCounter + 1, this.current);
     this.generationCounter = next.number;
+    const previous = this.current;
     this.current = next;
+    // Pools of upstreams the new config dropped or changed; in-flight exchanges finish first.
+    for (const [name, upstream] of previous.upstreams) {
+      if (next.upstreams.get(name) !== upstream) upstream.close();
+    }
     for (const hook of this.services.reconfigureHooks) await hook(config);
     this.logger.info({ generation: next.number, routes: next.routes.length }, "config reloaded");
     return next;
@@ -116,6 +121,7 @@ export class Gateway implements GatewayState {
       await Promise.all([this.proxyServer, ...this.certServers].map((s) => s?.stop(true)));
     }
     await this.adminServer?.stop(true);
+    for (const upstream of this.current.upstreams.values()) upstream.close();
     await closeServices(this.services);
     this.logger.info("stopped");
     this.logger.flush();

@@ -88,21 +88,37 @@ function afterChecks(
 
   const route = ctx.route!;
   const upstreamPath = upstreamPathFor(route.config, ctx.path, ctx.params);
-  return forwardRequest(ctx, upstreamPath).then(
-    (response) => finishForwarded(state, ctx, response),
+  // The record is written once both are known: the response head (status, headers) and the end
+  // of its body, so a body cut off mid-stream is recorded as an upstream error, not a success.
+  // `bodyDone` may run before or after the head arrives.
+  let head: Response | null = null;
+  let bodyDone = false;
+  const recordWhenComplete = () => {
+    if (!head || !bodyDone) return;
+    const decision = ctx.upstreamError ? "error" : "allow";
+    recordOutcome(state.services, ctx, head, decision, state.current.config.log.access);
+  };
+  const onBodyDone = () => {
+    bodyDone = true;
+    recordWhenComplete();
+  };
+  return forwardRequest(ctx, upstreamPath, onBodyDone).then(
+    (response) => {
+      addResponseHeaders(ctx, response);
+      head = response;
+      recordWhenComplete();
+      return response;
+    },
     (error) => internalError(state, ctx, error),
   );
 }
 
-function finishForwarded(state: GatewayState, ctx: RequestContext, response: Response) {
+function addResponseHeaders(ctx: RequestContext, response: Response) {
   const headers = response.headers;
   headers.set("x-request-id", ctx.requestId);
   if (ctx.responseHeaders) {
     for (const name in ctx.responseHeaders) headers.set(name, ctx.responseHeaders[name]!);
   }
-  const decision = ctx.upstreamError ? "error" : "allow";
-  recordOutcome(state.services, ctx, response, decision, state.current.config.log.access);
-  return response;
 }
 
 /** The gateway answered itself (token endpoint): one audit record like any other decision. */

@@ -33,7 +33,7 @@ export async function createServices(config: GatewayConfig, logger: Logger): Pro
   const metrics = createMetrics(audit);
   const cluster = await createClusterService(config.cluster, config.nodeId, logger);
   const limits = createLimitService(config, cluster, logger);
-  const identity = await createIdentityService(config, logger);
+  const identity = await createIdentityService(config, logger, cluster);
   const services: Services = {
     logger, audit, metrics, identity, cluster, limits, reconfigureHooks: [], closeHooks: [],
   };

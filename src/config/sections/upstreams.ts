@@ -24,6 +24,11 @@ export const upstreamSchema = z.strictObject({
     .prefault({}),
   /** Most idle keep-alive connections kept per target by the pooled client. */
   maxIdleConnections: z.number().int().positive().default(256),
+  /** An idle pooled connection older than this is closed, not reused; keep it below the
+   *  upstream's own keep-alive timeout so the upstream never closes one we are about to use. */
+  idleTimeoutMs: z.number().int().positive().default(4_000),
+  /** A response head (status line and fields) larger than this answers 502. */
+  maxResponseHeaderBytes: z.number().int().min(1024).default(32 * 1024),
 });
 
 export const upstreamsSchema = z.record(
