@@ -1,8 +1,11 @@
+import { methodColumn, routeMethods } from "../routing/route-set.ts";
+
 /**
- * The methods a policy can name, each with a fixed column in the decision tables. A request
- * with any other method has no column and is denied by default.
+ * The methods a policy can name are the methods a route can list, in the same columns, so a
+ * route's method bit and its decision-table column are one number. Any other method has no
+ * column and is denied by default.
  */
-export const policyMethods = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"] as const;
+export const policyMethods = routeMethods;
 
 export type PolicyMethod = (typeof policyMethods)[number];
 
@@ -10,28 +13,7 @@ export type PolicyMethod = (typeof policyMethods)[number];
 export const methodCount = policyMethods.length;
 
 /** Column of a request method, or -1 for a method no policy can grant. */
-export function methodIndexOf(method: string): number {
-  // A switch on string constants compiles to a length and character dispatch in JSC. Apart
-  // from the tenant comparison, this is the only text the per-request decision looks at.
-  switch (method) {
-    case "GET":
-      return 0;
-    case "HEAD":
-      return 1;
-    case "POST":
-      return 2;
-    case "PUT":
-      return 3;
-    case "PATCH":
-      return 4;
-    case "DELETE":
-      return 5;
-    case "OPTIONS":
-      return 6;
-    default:
-      return -1;
-  }
-}
+export const methodIndexOf: (method: string) => number = methodColumn;
 
 /**
  * Columns a grant or denial covers, as a bit mask. RFC 9110 §9.3.2 defines HEAD as GET without
