@@ -64,8 +64,10 @@ export const identityAdminRoutes: AdminRoutes = {
   ],
   "/identity/consumers/:id/disable": [
     route("POST", (_r, { id }, { services }) => {
-      const outcome = disableConsumer(services.identity.store, id!, Date.now());
+      const now = Date.now();
+      const outcome = disableConsumer(services.identity.store, id!, now);
       services.identity.changed();
+      services.identity.revocations.announce({ kind: "consumer", id: id!, atMs: now });
       return Response.json({ consumer: id, ...outcome });
     }),
   ],
@@ -130,10 +132,15 @@ export const identityAdminRoutes: AdminRoutes = {
   ],
   "/identity/keys/:keyId/revoke": [
     route("POST", (_r, { keyId }, { services }) => {
-      revokeKey(services.identity.store, keyId!, Date.now());
+      const now = Date.now();
+      revokeKey(services.identity.store, keyId!, now);
       services.identity.changed();
+      services.identity.revocations.announce({ kind: "key", id: keyId!, atMs: now });
       return Response.json({ keyId, revoked: true });
     }),
+  ],
+  "/identity/revocations/gossip": [
+    route("GET", (_r, _p, { services }) => Response.json(services.identity.revocations.stats())),
   ],
   "/identity/signing-keys": [
     route("GET", (_r, _p, { services }) => Response.json(services.identity.signingKeys.jwks())),

@@ -11,6 +11,11 @@ import { createApiKeyVerifier, type ApiKeyVerifier } from "./api-key-verifier.ts
 import { createForwardedCertReader } from "./forwarded-cert.ts";
 import { createIssuerVerifier, type IssuerVerifier } from "./jwt-verifier.ts";
 import { createIssuerFromConfig } from "./issuer-from-config.ts";
+import {
+  createRevocationGossip,
+  type RevocationChannel,
+  type RevocationGossip,
+} from "./revocation-gossip.ts";
 import { createSigningKeys, type SigningKeys } from "./signing-keys.ts";
 import { openSqliteStore } from "./sqlite-store.ts";
 import type { IdentityStore } from "./store.ts";
@@ -32,6 +37,8 @@ export interface IdentityService {
   readonly signingKeys: SigningKeys;
   readonly minter: TokenMinter;
   readonly tokenCache: TokenCache;
+  /** Spreads key revocations and consumer disables to the other cluster nodes. */
+  readonly revocations: RevocationGossip;
   /** The identity section currently in force. */
   current(): IdentityConfig;
   /** Verifier for an issuer id of the given config (`gateway` = our own tokens). */
@@ -52,11 +59,18 @@ export function identityStorePath(config: GatewayConfig): string {
 export async function createIdentityService(
   config: GatewayConfig,
   logger: Logger,
+  cluster?: RevocationChannel,
 ): Promise<IdentityService> {
   let identity = config.identity;
   const store = openSqliteStore(identityStorePath(config));
   syncConfigConsumers(store, identity.consumers, Date.now());
   const apiKeys = createApiKeyVerifier(store);
+  const revocations = createRevocationGossip({
+    store,
+    channel: cluster,
+    logger,
+    applied: () => apiKeys.invalidate(),
+  });
   const publishWindowMs = (Math.max(identity.tokens.ttlSec, maxUpstreamTokenSec) + 60) * 1000;
   const signingKeys = await createSigningKeys(store, identity.tokens.algorithm, publishWindowMs);
   let minter = createTokenMinter(signingKeys, identity.tokens.issuer);
@@ -75,6 +89,7 @@ export async function createIdentityService(
     if (version === lastVersion) return;
     lastVersion = version;
     apiKeys.invalidate();
+    revocations.storeChanged();
     signingKeys.reload().catch((err) => logger.error({ err }, "signing keys reload failed"));
   }, identity.store.pollMs);
   const flush = setInterval(flushLastUsed, identity.store.lastUsedFlushMs);
@@ -137,6 +152,7 @@ export async function createIdentityService(
       return minter;
     },
     tokenCache,
+    revocations,
     current: () => identity,
     issuer,
     forwardedCertReader(section) {
@@ -152,6 +168,7 @@ export async function createIdentityService(
       identity = next.identity;
       syncConfigConsumers(store, identity.consumers, Date.now());
       apiKeys.invalidate();
+      revocations.storeChanged();
       minter = createTokenMinter(signingKeys, identity.tokens.issuer);
       configureIdentityHeaders(identity, () => minter);
       const keep = new Set([gatewayIssuerId, ...identity.issuers.map((i) => i.id)]);
@@ -168,6 +185,7 @@ export async function createIdentityService(
     },
     close() {
       for (const timer of [poll, flush, prune]) clearInterval(timer);
+      revocations.close();
       flushLastUsed();
       for (const verifier of verifiers.values()) verifier.close();
       store.close();
