@@ -98,7 +98,11 @@ export function buildGatewayConfig(spec: GatewayConfigSpec, env: ConfigEnvironme
     admin: { host: "127.0.0.1", port: 0 },
     // Info level: the access records are written at info (src/log/), warn would hide them.
     log: { level: has("accessLog") ? "info" : "warn", file: env.logFile, access: has("accessLog") },
-    upstreams: { bench: { targets: [env.upstreamUrl] } },
+    // Interleaved rounds leave each gateway idle for longer than the pool's 4 s default, which
+    // would close its warm connections between measurements and reopen them (counted as new
+    // upstream connections) at the start of each one. The bench upstream keeps idle connections
+    // for 120 s, and Bun's fetch pool (the peer) for 300 s, so 60 s compares like with like.
+    upstreams: { bench: { targets: [env.upstreamUrl], idleTimeoutMs: 60_000 } },
     routes,
     ...(authn ? { identity: identitySection(spec, env) } : {}),
     audit: { enabled: has("audit") },

@@ -1,6 +1,7 @@
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
 import type { AuditTrail } from "../audit/trail.ts";
 import type { RequestContext } from "../server/context.ts";
+import { FastHistogram } from "./fast-histogram.ts";
 import { RequestCounts, type CountedDecision } from "./request-counts.ts";
 
 /** What the request path and the pipeline report; everything else is read at scrape time. */
@@ -51,12 +52,12 @@ export function createMetrics(audit: AuditTrail, options: MetricsOptions = {}): 
       );
     },
   });
-  const duration = new Histogram({
-    name: "portcullis_request_duration_seconds",
-    help: "Time from request arrival to response head, all routes.",
-    buckets: latencyBuckets,
-    registers: [registry],
-  });
+  const duration = new FastHistogram(
+    "portcullis_request_duration_seconds",
+    "Time from request arrival to response head, all routes.",
+    latencyBuckets,
+    registry,
+  );
   const checkDuration = new Histogram({
     name: "portcullis_check_duration_seconds",
     help: `Time spent in each check, sampled on one request in ${sampleEvery}.`,

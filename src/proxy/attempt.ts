@@ -1,6 +1,6 @@
 import type { RequestContext } from "../server/context.ts";
 import { limitBodyStream, type RequestBodyShape } from "./body-limit.ts";
-import { Exchange, type OutboundRequest } from "./exchange.ts";
+import { Exchange, type ExchangeSink, type OutboundRequest } from "./exchange.ts";
 import { fetchUpstream } from "./fetch-client.ts";
 import { prepareUpstreamHeaders } from "./headers.ts";
 import type { Http1Connection } from "./http1-connection.ts";
@@ -26,36 +26,42 @@ export interface Attempt {
 const rewritten = new WeakSet<Headers>();
 
 /**
- * Sends the request to one target and resolves with the response head: over the target's pool
- * of kept-alive HTTP/1.1 connections, or over Bun's fetch for `https:` targets. Rejects with an
- * UpstreamError; passive health is updated here, the retry decision is the caller's.
+ * Whoever runs the attempts (forward.ts): told of the outcome directly. `refuse` gets any
+ * failure (an UpstreamError, or something unexpected); the retry decision is its own.
  */
-export function attemptOnce(
-  ctx: RequestContext,
-  plan: Attempt,
-  onDone: () => void,
-): Promise<Response> {
+export interface AttemptSink extends ExchangeSink {
+  refuse(error: unknown): void;
+}
+
+/**
+ * Sends the request to one target, over the target's pool of kept-alive HTTP/1.1 connections,
+ * or over Bun's fetch for `https:` targets, and reports to `sink`. Passive health is updated
+ * here.
+ */
+export function attemptOnce(ctx: RequestContext, plan: Attempt, sink: AttemptSink): void {
   const { upstream, target } = plan;
-  if (!target.pooled) return attemptWithFetch(ctx, plan, onDone);
+  if (!target.pooled) return attemptWithFetch(ctx, plan, sink);
 
   const idle = plan.fresh ? null : target.pool.takeIdle();
-  if (idle) return send(ctx, plan, idle, onDone);
+  if (idle) return send(ctx, plan, idle, sink);
   const connectMs = ctx.route!.config.timeouts?.connectMs ?? upstream.settings.connectTimeoutMs;
-  return target.pool.open(connectMs).then(
-    (connection) => send(ctx, plan, connection, onDone),
+  target.pool.open(connectMs).then(
+    (connection: Http1Connection) => {
+      try {
+        send(ctx, plan, connection, sink);
+      } catch (error) {
+        connection.destroy();
+        sink.refuse(error);
+      }
+    },
     (error: unknown) => {
       if (error instanceof UpstreamError && error.blamesTarget) upstream.reportFailure(target);
-      throw error;
+      sink.refuse(error);
     },
   );
 }
 
-function send(
-  ctx: RequestContext,
-  plan: Attempt,
-  connection: Http1Connection,
-  onDone: () => void,
-): Promise<Response> {
+function send(ctx: RequestContext, plan: Attempt, connection: Http1Connection, sink: AttemptSink) {
   const { upstream, target, shape, bodyBytes } = plan;
   const request = ctx.request;
   const streamed = shape.present && bodyBytes === null ? request.body : null;
@@ -73,22 +79,13 @@ function send(
     maxBodyBytes: plan.limit,
     responseHeadersTimeoutMs: headersTimeout(ctx, upstream),
     maxResponseHeadBytes: upstream.settings.maxResponseHeaderBytes,
+    responseFields: gatewayResponseFields(ctx),
   };
-  const exchange = new Exchange(
-    connection,
-    outbound,
-    (error, responded) => {
-      settle(ctx, upstream, target, error);
-      if (responded) onDone();
-    },
-    target.pool,
-  );
   // A client that leaves before the response head cancels the upstream request.
-  exchange.start(request.signal);
-  return exchange.response;
+  new Exchange(connection, outbound, sink, target.pool).start(request.signal);
 }
 
-function attemptWithFetch(ctx: RequestContext, plan: Attempt, onDone: () => void) {
+function attemptWithFetch(ctx: RequestContext, plan: Attempt, sink: AttemptSink): void {
   const { upstream, target } = plan;
   const request = ctx.request;
   if (!rewritten.has(request.headers)) {
@@ -96,7 +93,7 @@ function attemptWithFetch(ctx: RequestContext, plan: Attempt, onDone: () => void
     rewritten.add(request.headers);
   }
   const streamed = plan.shape.present && plan.bodyBytes === null ? request.body : null;
-  return fetchUpstream({
+  fetchUpstream({
     method: ctx.method,
     url: target.origin + plan.path,
     headers: request.headers,
@@ -104,32 +101,39 @@ function attemptWithFetch(ctx: RequestContext, plan: Attempt, onDone: () => void
     responseHeadersTimeoutMs: headersTimeout(ctx, upstream),
     signal: request.signal,
   }).then(
-    // Bun's fetch gives no signal when a relayed body ends; the head is as far as we see.
-    (response) => (upstream.reportSuccess(target), onDone(), response),
+    (response) => {
+      upstream.reportSuccess(target);
+      addGatewayResponseFields(ctx, response.headers);
+      // Bun's fetch gives no signal when a relayed body ends; the head is as far as we see.
+      sink.settled(null, true);
+      sink.answer(response);
+    },
     (error: UpstreamError) => {
       if (error.blamesTarget) upstream.reportFailure(target);
-      throw error;
+      sink.refuse(error);
     },
   );
+}
+
+/**
+ * X-Request-Id and the fields checks asked for (RateLimit), as flat name/value pairs for the
+ * pooled client's Response; they replace upstream fields of the same name.
+ */
+function gatewayResponseFields(ctx: RequestContext): string[] {
+  const fields = ["x-request-id", ctx.requestId];
+  const extra = ctx.responseHeaders;
+  if (extra) for (const name in extra) fields.push(name.toLowerCase(), extra[name]!);
+  return fields;
+}
+
+/** The same fields set on an existing Headers object (fetch responses, problem responses). */
+export function addGatewayResponseFields(ctx: RequestContext, headers: Headers): void {
+  headers.set("x-request-id", ctx.requestId);
+  const extra = ctx.responseHeaders;
+  if (extra) for (const name in extra) headers.set(name, extra[name]!);
 }
 
 function headersTimeout(ctx: RequestContext, upstream: Upstream): number {
   const override = ctx.route!.config.timeouts?.responseHeadersMs;
   return override ?? upstream.settings.responseHeadersTimeoutMs;
-}
-
-/** Runs once per exchange, also after the response was returned (a body cut mid-stream). */
-function settle(
-  ctx: RequestContext,
-  upstream: Upstream,
-  target: UpstreamTarget,
-  error: UpstreamError | null,
-): void {
-  if (error === null) {
-    ctx.upstreamError = null;
-    upstream.reportSuccess(target);
-    return;
-  }
-  ctx.upstreamError = error.category;
-  if (error.blamesTarget && !error.staleConnection) upstream.reportFailure(target);
 }

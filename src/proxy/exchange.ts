@@ -22,13 +22,29 @@ export interface OutboundRequest {
   readonly maxBodyBytes: number;
   readonly responseHeadersTimeoutMs: number;
   readonly maxResponseHeadBytes: number;
+  /** The gateway's own response fields (flat name/value pairs, lower-case names), or null. */
+  readonly responseFields: readonly string[] | null;
 }
 
 /**
- * Told once how the exchange ended: null for a complete response, else the failure.
- * `responded` says whether the Response had already been handed out (a body cut mid-stream).
+ * Whoever waits for the exchange. Called directly rather than through a promise: each promise
+ * on the request path is an allocation and a microtask hop per request.
  */
-export type ExchangeSettled = (error: UpstreamError | null, responded: boolean) => void;
+export interface ExchangeSink {
+  /**
+   * The client-facing Response (body complete, or streaming). At most once. `lengthField` is
+   * the Content-Length field the Response carries (null: none), so nobody has to read its
+   * Headers to learn it.
+   */
+  answer(response: Response, lengthField?: number | null): void;
+  /** No Response was handed out; runs after `settled`, so a retry may start from here. */
+  refuse(error: UpstreamError): void;
+  /**
+   * Told once how the exchange ended: null for a complete response, else the failure.
+   * `responded` says whether the Response had already been handed out (a body cut mid-stream).
+   */
+  settled(error: UpstreamError | null, responded: boolean): void;
+}
 
 /** Bodies up to this size with a Content-Length are collected and sent with their length. */
 export const bufferedResponseLimit = relayHighWaterMark;
@@ -57,26 +73,19 @@ export class Exchange implements ConnectionUser, Deadline {
   private requestSent = false;
   /** When the response head is overdue (performance.now()); see head-deadlines.ts. */
   deadline = 0;
-  private resolve!: (response: Response) => void;
-  private reject!: (error: UpstreamError) => void;
   private drainWaiter: (() => void) | null = null;
   private signal: AbortSignal | null = null;
   /** Bytes followed the end of the message: the connection cannot carry another one. */
   private excess = false;
-  private readonly onAbort = () => this.abort();
-  readonly response: Promise<Response>;
+  private onAbort: (() => void) | null = null;
 
   constructor(
     readonly connection: Http1Connection,
     private readonly request: OutboundRequest,
-    private readonly settled: ExchangeSettled,
+    private readonly sink: ExchangeSink,
     private readonly pool: ConnectionPool,
   ) {
     this.headReader = new HeadReader(request.method, request.maxResponseHeadBytes);
-    this.response = new Promise((resolve, reject) => {
-      this.resolve = resolve;
-      this.reject = reject;
-    });
   }
 
   /**
@@ -86,7 +95,10 @@ export class Exchange implements ConnectionUser, Deadline {
   start(signal: AbortSignal | null): void {
     const { connection, request } = this;
     if (signal?.aborted) return this.abort();
-    if (signal) (this.signal = signal).addEventListener("abort", this.onAbort);
+    if (signal) {
+      this.signal = signal;
+      signal.addEventListener("abort", (this.onAbort = () => this.abort()));
+    }
     connection.user = this;
     connection.uses++;
     this.deadline = performance.now() + request.responseHeadersTimeoutMs;
@@ -162,10 +174,17 @@ export class Exchange implements ConnectionUser, Deadline {
     this.connection.user = null;
     this.connection.destroy();
     this.onDrain();
-    if (phase !== Phase.Stream) this.refuse(error);
+    if (phase !== Phase.Stream) {
+      this.settled(error, false);
+      return this.refuse(error);
+    }
     // After the client cancelled the stream there is nobody left to tell.
-    else if (error.failure !== "aborted") this.relay!.error(error);
-    this.settled(error, phase === Phase.Stream);
+    if (error.failure !== "aborted") this.relay!.error(error);
+    this.settled(error, true);
+  }
+
+  private settled(error: UpstreamError | null, responded: boolean): void {
+    this.sink.settled(error, responded);
   }
 
   private readHead(chunk: Buffer): void {
@@ -232,17 +251,22 @@ export class Exchange implements ConnectionUser, Deadline {
   }
 
   private toResponse(body: ReadableStream<Uint8Array> | Uint8Array | null): Response {
-    return clientResponse(this.head!, body);
+    return clientResponse(this.head!, body, this.request.responseFields);
   }
 
   private answer(response: Response): void {
-    this.signal?.removeEventListener("abort", this.onAbort);
-    this.resolve(response);
+    this.stopWatchingClient();
+    this.sink.answer(response, lengthFieldOf(this.head!));
   }
 
   private refuse(error: UpstreamError): void {
-    this.signal?.removeEventListener("abort", this.onAbort);
-    this.reject(error);
+    this.stopWatchingClient();
+    this.sink.refuse(error);
+  }
+
+  private stopWatchingClient(): void {
+    if (this.onAbort !== null) this.signal!.removeEventListener("abort", this.onAbort);
+    this.onAbort = null;
   }
 
   /** The response head did not come in time. */
@@ -253,6 +277,12 @@ export class Exchange implements ConnectionUser, Deadline {
   private clearTimer(): void {
     unwatchDeadline(this);
   }
+}
+
+/** The Content-Length field `clientResponse` puts on the Response; Bun adds its own later. */
+function lengthFieldOf(head: ResponseHead): number | null {
+  if (head.framing !== "none" || head.declaredLength === null || head.status === 204) return null;
+  return Number(head.declaredLength);
 }
 
 function joinChunks(chunks: Uint8Array[]): Uint8Array | null {

@@ -1,7 +1,7 @@
 import type { ErrorCode } from "../errors.ts";
 import type { RequestContext } from "../server/context.ts";
 import { problemResponse } from "../server/respond.ts";
-import { attemptOnce, type Attempt } from "./attempt.ts";
+import { attemptOnce, type Attempt, type AttemptSink } from "./attempt.ts";
 import {
   bufferedRequestLimit,
   declaredTooLarge,
@@ -14,16 +14,31 @@ const websocket = /(?:^|,)\s*websocket\s*(?:,|$)/i;
 /** Methods a client may safely see repeated (RFC 9110 §9.2.2), for the stale-connection retry. */
 const retryableMethods = new Set(["GET", "HEAD", "OPTIONS"]);
 
-/** Called once the response is fully produced; see `forwardRequest`. */
-export type ForwardDone = () => void;
+/** What the caller of `forwardRequest` wants to be told, besides the returned promise. */
+export interface ForwardHooks {
+  /**
+   * The response head is known; runs right after the returned promise is resolved with it.
+   * `lengthField` is its Content-Length field when the proxy knows it (null: none), undefined
+   * when only the Response's Headers can tell.
+   */
+  readonly onHead?: (response: Response, lengthField?: number | null) => void;
+  /** The response is complete; see `forwardRequest`. */
+  readonly onDone?: () => void;
+  /**
+   * A fault of the gateway itself (an exception on the way): the answer to resolve with. Without
+   * it the returned promise rejects.
+   */
+  readonly onError?: (error: unknown) => Response;
+}
 
-const nothing: ForwardDone = () => {};
+const noHooks: ForwardHooks = {};
 
 /**
  * Forwards the request to one of the route's upstream targets and returns the upstream's
  * response (status, fields minus hop-by-hop ones, body streamed or passed as received), or a
  * problem response: refused/reset/DNS/invalid answer → 502, connect timeout → 502, no response
- * head in time → 504, body over the route limit → 413.
+ * head in time → 504, body over the route limit → 413. Either carries X-Request-Id and the
+ * response fields the checks asked for (`ctx.responseHeaders`).
  *
  * Retries: once on another target when the connection could not be made (nothing was sent),
  * and once on a fresh connection when a kept-alive one turns out closed before any answer to a
@@ -35,83 +50,155 @@ const nothing: ForwardDone = () => {};
  * `ctx.upstreamError` holds the failure category, including a body truncated mid-stream
  * (`reset`) or abandoned by the client (`aborted`), so the access record can say so.
  *
- * Written with promise chains rather than async functions: every async frame on this path is
- * one more promise per request.
+ * One promise per request: the attempts report to the Forwarding object directly instead of
+ * through promise chains, since every promise on this path is an allocation and a microtask.
  */
 export function forwardRequest(
   ctx: RequestContext,
   upstreamPath: string,
-  onDone: ForwardDone = nothing,
+  hooks: ForwardHooks = noHooks,
 ): Promise<Response> {
+  const forwarding = new Forwarding(ctx, hooks);
   try {
-    return forward(ctx, upstreamPath, onDone);
+    forwarding.begin(upstreamPath);
   } catch (error) {
-    return Promise.reject(error);
+    forwarding.unexpected(error);
   }
+  return forwarding.promise;
 }
 
-function forward(ctx: RequestContext, upstreamPath: string, onDone: ForwardDone) {
-  const route = ctx.route;
-  if (!route) return Promise.resolve(refuse(ctx, "internal", onDone));
-  const request = ctx.request;
-  const headers = request.headers;
+class Forwarding implements AttemptSink {
+  readonly promise: Promise<Response>;
+  private resolve!: (response: Response) => void;
+  private reject!: (error: unknown) => void;
+  private plan: Attempt | null = null;
+  private attempt = 0;
+  private answered = false;
 
-  const unsupported = unsupportedFeature(headers);
-  if (unsupported) return Promise.resolve(refuse(ctx, unsupported, onDone));
-  const shape = requestBodyShape(headers);
-  const limit = routeBodyLimit(route.config);
-  if (declaredTooLarge(shape, limit)) {
-    return Promise.resolve(refuse(ctx, "request.body_too_large", onDone));
+  constructor(
+    private readonly ctx: RequestContext,
+    private readonly hooks: ForwardHooks,
+  ) {
+    this.promise = new Promise((resolve, reject) => {
+      this.resolve = resolve;
+      this.reject = reject;
+    });
   }
 
-  const first = route.upstream.pick();
-  if (!first) return Promise.resolve(refuse(ctx, "upstream.unavailable", onDone));
-  const plan: Attempt = {
-    upstream: route.upstream,
-    target: first,
-    path: upstreamPath + ctx.query,
-    shape,
-    bodyBytes: null,
-    limit,
-    fresh: false,
-  };
-  // A small body with a known length is read first and written with the head in one go.
-  if (shape.present && shape.length > 0 && shape.length <= bufferedRequestLimit) {
-    return request.bytes().then(
-      (bodyBytes) => tryTarget(ctx, { ...plan, bodyBytes }, 0, onDone),
-      // The client disconnected or broke off its body; nobody is left to answer.
-      () => refuse(ctx, "request.aborted", onDone),
-    );
-  }
-  return tryTarget(ctx, plan, 0, onDone);
-}
+  begin(upstreamPath: string): void {
+    const ctx = this.ctx;
+    const route = ctx.route;
+    if (!route) return this.refuseWith("internal");
+    const request = ctx.request;
+    const headers = request.headers;
 
-function tryTarget(ctx: RequestContext, plan: Attempt, attempt: number, onDone: ForwardDone) {
-  ctx.upstreamTarget = plan.target.origin;
-  return attemptOnce(ctx, plan, onDone).catch((error: unknown) =>
-    afterFailure(ctx, plan, attempt, error, onDone));
-}
+    const unsupported = unsupportedFeature(headers);
+    if (unsupported) return this.refuseWith(unsupported);
+    const shape = requestBodyShape(headers);
+    const limit = routeBodyLimit(route.config);
+    if (declaredTooLarge(shape, limit)) return this.refuseWith("request.body_too_large");
 
-function afterFailure(
-  ctx: RequestContext,
-  plan: Attempt,
-  attempt: number,
-  error: unknown,
-  onDone: ForwardDone,
-): Response | Promise<Response> {
-  const failure = error instanceof UpstreamError ? error : unexpected(error);
-  ctx.upstreamError = failure.category;
-  if (attempt > 0) return refuse(ctx, failure.code, onDone);
+    const first = route.upstream.pick();
+    if (!first) return this.refuseWith("upstream.unavailable");
+    const plan: Attempt = {
+      upstream: route.upstream,
+      target: first,
+      path: upstreamPath + ctx.query,
+      shape,
+      bodyBytes: null,
+      limit,
+      fresh: false,
+    };
+    // A small body with a known length is read first and written with the head in one go.
+    if (shape.present && shape.length > 0 && shape.length <= bufferedRequestLimit) {
+      request.bytes().then(
+        (bodyBytes) => this.guarded({ ...plan, bodyBytes }),
+        // The client disconnected or broke off its body; nobody is left to answer.
+        () => this.refuseWith("request.aborted"),
+      );
+      return;
+    }
+    this.tryTarget(plan);
+  }
 
-  if (failure.nothingSent) {
-    const next = plan.upstream.pick(plan.target);
-    if (!next) return refuse(ctx, failure.code, onDone);
-    return tryTarget(ctx, { ...plan, target: next }, attempt + 1, onDone);
+  answer(response: Response, lengthField?: number | null): void {
+    if (this.answered) return;
+    this.answered = true;
+    this.resolve(response);
+    this.hooks.onHead?.(response, lengthField);
   }
-  if (failure.staleConnection && !plan.shape.present && retryableMethods.has(ctx.method)) {
-    return tryTarget(ctx, { ...plan, fresh: true }, attempt + 1, onDone);
+
+  /** An attempt failed before any response: retry or answer with a problem response. */
+  refuse(error: unknown): void {
+    const ctx = this.ctx;
+    const plan = this.plan!;
+    const failure = error instanceof UpstreamError ? error : unexpectedFailure(error);
+    ctx.upstreamError = failure.category;
+    if (this.attempt > 0) return this.refuseWith(failure.code);
+
+    if (failure.nothingSent) {
+      const next = plan.upstream.pick(plan.target);
+      if (!next) return this.refuseWith(failure.code);
+      return this.retry({ ...plan, target: next });
+    }
+    if (failure.staleConnection && !plan.shape.present && retryableMethods.has(ctx.method)) {
+      return this.retry({ ...plan, fresh: true });
+    }
+    this.refuseWith(failure.code);
   }
-  return refuse(ctx, failure.code, onDone);
+
+  /** Runs once per exchange, also after the response was returned (a body cut mid-stream). */
+  settled(error: UpstreamError | null, responded: boolean): void {
+    const { ctx } = this;
+    const { upstream, target } = this.plan!;
+    if (error === null) {
+      ctx.upstreamError = null;
+      upstream.reportSuccess(target);
+    } else {
+      ctx.upstreamError = error.category;
+      if (error.blamesTarget && !error.staleConnection) upstream.reportFailure(target);
+    }
+    if (responded) this.hooks.onDone?.();
+  }
+
+  /** An exception of our own on the way: the caller's internal-error answer, or a rejection. */
+  unexpected(error: unknown): void {
+    if (this.answered) return;
+    const onError = this.hooks.onError;
+    if (!onError) {
+      this.answered = true;
+      return this.reject(error);
+    }
+    this.answer(onError(error));
+  }
+
+  private retry(plan: Attempt): void {
+    this.attempt++;
+    this.tryTarget(plan);
+  }
+
+  private guarded(plan: Attempt): void {
+    try {
+      this.tryTarget(plan);
+    } catch (error) {
+      this.unexpected(error);
+    }
+  }
+
+  private tryTarget(plan: Attempt): void {
+    this.plan = plan;
+    this.ctx.upstreamTarget = plan.target.origin;
+    attemptOnce(this.ctx, plan, this);
+  }
+
+  private refuseWith(code: ErrorCode): void {
+    const ctx = this.ctx;
+    ctx.reason ??= code;
+    const headers = ctx.responseHeaders ?? undefined;
+    const response = problemResponse(code, ctx.requestId, { headers });
+    this.answer(response);
+    this.hooks.onDone?.();
+  }
 }
 
 /**
@@ -131,13 +218,6 @@ function unsupportedFeature(headers: Headers): ErrorCode | null {
   return null;
 }
 
-function refuse(ctx: RequestContext, code: ErrorCode, onDone: ForwardDone): Response {
-  ctx.reason ??= code;
-  const response = problemResponse(code, ctx.requestId);
-  onDone();
-  return response;
-}
-
-function unexpected(error: unknown): UpstreamError {
+function unexpectedFailure(error: unknown): UpstreamError {
   return new UpstreamError("protocol", error instanceof Error ? error.message : String(error));
 }

@@ -13,6 +13,10 @@ type IdentityField = "subject" | "roles" | "tenant" | "email" | "scopes";
 /** What one route does to upstream headers, worked out once per route config. */
 interface HeaderPlan {
   readonly owned: readonly string[];
+  /** Client fields the pooled client's head writer leaves out (owned and credentials). */
+  readonly skip: ReadonlySet<string>;
+  /** The same plus the minted-token field, for requests that get a token. */
+  readonly skipWithToken: ReadonlySet<string>;
   readonly credentials: readonly string[];
   readonly mapping: ReadonlyArray<readonly [IdentityField, string]>;
   readonly upstreamToken: RouteAuthConfig["upstreamToken"];
@@ -57,6 +61,45 @@ export function applyIdentityHeaders(ctx: RequestContext, headers: Headers): voi
   }
 }
 
+/**
+ * The same rules for the pooled client, which writes the upstream head itself instead of
+ * editing the client's Headers (deleting fields from a Headers object costs a native call
+ * each). `identitySkip` names the client fields to leave out (the `x-portcullis-` prefix is
+ * left out by `isDroppedRequestField`); `identityLines` gives the gateway's own fields as
+ * `name: value\r\n` lines.
+ */
+export function identitySkip(ctx: RequestContext): ReadonlySet<string> {
+  const plan = ctx.route ? planFor(ctx.route.config) : defaultPlan;
+  return ctx.identity && plan.upstreamToken && currentMinter ? plan.skipWithToken : plan.skip;
+}
+
+const identityLineCache = new WeakMap<Identity, { plan: HeaderPlan; lines: string }>();
+
+export function identityLines(ctx: RequestContext): string {
+  const identity = ctx.identity;
+  if (!identity) return "";
+  const plan = ctx.route ? planFor(ctx.route.config) : defaultPlan;
+  // Identities are cached by the credential checks, so their lines are worked out once.
+  const cached = identityLineCache.get(identity);
+  let lines: string;
+  if (cached !== undefined && cached.plan === plan) lines = cached.lines;
+  else {
+    lines = "";
+    for (const [field, name] of plan.mapping) {
+      const value = valueOf(identity, field);
+      if (value !== null) lines += `${name.toLowerCase()}: ${value}\r\n`;
+    }
+    identityLineCache.set(identity, { plan, lines });
+  }
+  const wanted = plan.upstreamToken;
+  if (wanted && currentMinter) {
+    const token = currentMinter().forUpstream(identity, wanted.audience, wanted.ttlSec, Date.now());
+    const value = wanted.header === "authorization" ? `Bearer ${token}` : token;
+    lines += `${wanted.header.toLowerCase()}: ${value}\r\n`;
+  }
+  return lines;
+}
+
 function deletePrefixed(headers: Headers): void {
   let found: string[] | null = null;
   for (const name of headers.keys()) {
@@ -90,11 +133,24 @@ function buildPlan(auth: RouteAuthConfig): HeaderPlan {
   // A client copy of the minted-token header must not survive when no identity replaces it.
   const tokenHeader = auth.upstreamToken?.header;
   if (tokenHeader && tokenHeader !== "authorization") owned.add(tokenHeader);
-  return { owned: [...owned], credentials, mapping, upstreamToken: auth.upstreamToken };
+  const skip = new Set([...owned, ...credentials].map((name) => name.toLowerCase()));
+  const skipWithToken = new Set(skip);
+  if (tokenHeader) skipWithToken.add(tokenHeader.toLowerCase());
+  return {
+    owned: [...owned],
+    skip,
+    skipWithToken,
+    credentials,
+    mapping,
+    upstreamToken: auth.upstreamToken,
+  };
 }
 
+const defaultOwned = [...gatewayOwnedHeaders, "x-forwarded-client-cert"];
 const defaultPlan: HeaderPlan = {
-  owned: [...gatewayOwnedHeaders, "x-forwarded-client-cert"],
+  owned: defaultOwned,
+  skip: new Set(defaultOwned),
+  skipWithToken: new Set(defaultOwned),
   credentials: [],
   mapping: [],
   upstreamToken: undefined,

@@ -21,9 +21,10 @@ export interface ResponseHead {
 }
 
 const statusLine = /^HTTP\/1\.([01]) ([1-5]\d\d)(?: [^\r\n]*)?$/;
-const token = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-// Control characters other than HTAB never belong in a field value (RFC 9110 §5.5).
-const forbiddenInValue = /[\0-\x08\x0a-\x1f\x7f]/;
+/** tchar (RFC 9110 §5.6.2), indexed by char code; table lookups beat a regex per field. */
+const tchar = new Uint8Array(128);
+for (const c of "!#$%&'*+-.^_`|~0123456789") tchar[c.charCodeAt(0)] = 1;
+for (let c = 65; c <= 90; c++) tchar[c] = tchar[c + 32] = 1;
 
 /**
  * Parses a response head (status line and fields, without the final empty line). Anything
@@ -31,27 +32,33 @@ const forbiddenInValue = /[\0-\x08\x0a-\x1f\x7f]/;
  * upstream come to disagree about where a message ends.
  */
 export function parseResponseHead(text: string, requestMethod: string): ResponseHead {
-  const lines = text.split("\r\n");
-  const match = statusLine.exec(lines[0]!);
+  // Walks the lines by index: splitting the head into an array of lines costs more than the
+  // checks themselves for the few fields a typical response has.
+  let lineEnd = text.indexOf("\r\n");
+  if (lineEnd === -1) lineEnd = text.length;
+  const match = statusLine.exec(lineEnd === text.length ? text : text.slice(0, lineEnd));
   if (!match) throw new UpstreamError("protocol", "invalid status line");
-  const minorVersion = Number(match[1]);
+  const minorVersion = match[1] === "1" ? 1 : 0;
   const status = Number(match[2]);
 
   const fields: [string, string][] = [];
   let connection = "";
   let transferEncoding: string | null = null;
   let contentLength: string | null = null;
-  for (let i = 1; i < lines.length; i++) {
-    const line = lines[i]!;
-    const colon = line.indexOf(":");
+  while (lineEnd < text.length) {
+    const start = lineEnd + 2;
+    lineEnd = text.indexOf("\r\n", start);
+    if (lineEnd === -1) lineEnd = text.length;
+    const colon = text.indexOf(":", start);
     // obs-fold (a line starting with whitespace) fails the token test (RFC 9112 §5.2).
-    if (colon <= 0) throw new UpstreamError("protocol", "invalid header line");
-    const name = line.slice(0, colon);
-    if (!token.test(name)) throw new UpstreamError("protocol", "invalid header name");
-    const value = line.slice(colon + 1).trim();
-    if (forbiddenInValue.test(value)) throw new UpstreamError("protocol", "invalid header value");
+    if (colon <= start || colon > lineEnd) {
+      throw new UpstreamError("protocol", "invalid header line");
+    }
+    if (!isToken(text, start, colon)) throw new UpstreamError("protocol", "invalid header name");
+    const value = fieldValue(text, colon + 1, lineEnd);
+    if (hasForbidden(value)) throw new UpstreamError("protocol", "invalid header value");
 
-    const lower = name.toLowerCase();
+    const lower = lowerName(text.slice(start, colon));
     if (lower === "connection") connection += "," + value.toLowerCase();
     else if (lower === "transfer-encoding") {
       transferEncoding = transferEncoding === null ? value : `${transferEncoding},${value}`;
@@ -61,32 +68,105 @@ export function parseResponseHead(text: string, requestMethod: string): Response
   }
 
   const framing = framingOf(status, requestMethod, transferEncoding, contentLength);
-  const length = framing === "length" ? parseLength(contentLength!) : -1;
+  const declared = contentLength === null ? -1 : parseLength(contentLength);
   return {
     status,
     minorVersion,
     headers: connection === "" ? fields : withoutNominated(fields, connection),
     framing,
-    contentLength: length,
+    contentLength: framing === "length" ? declared : -1,
     keepAlive: keepAliveOf(minorVersion, connection, framing, transferEncoding, contentLength),
-    declaredLength: contentLength === null ? null : String(parseLength(contentLength)),
+    declaredLength: contentLength === null ? null : String(declared),
   };
+}
+
+/**
+ * Lower-cased field names seen before: upstreams send the same few names on every response,
+ * and toLowerCase costs more than a map lookup. Bounded, so odd names cannot grow it.
+ */
+const lowerNames = new Map<string, string>();
+const lowerNamesMax = 512;
+
+function lowerName(name: string): string {
+  const known = lowerNames.get(name);
+  if (known !== undefined) return known;
+  const lower = name.toLowerCase();
+  if (lowerNames.size < lowerNamesMax) lowerNames.set(name, lower);
+  return lower;
+}
+
+/**
+ * The value without surrounding whitespace, as String#trim gives it: the usual spaces and tabs
+ * are skipped by index (one slice instead of two strings); anything else at an edge goes
+ * through trim itself.
+ */
+function fieldValue(text: string, from: number, to: number): string {
+  let start = from;
+  let end = to;
+  while (start < end && isBlank(text.charCodeAt(start))) start++;
+  while (end > start && isBlank(text.charCodeAt(end - 1))) end--;
+  const value = text.slice(start, end);
+  if (value.length === 0) return value;
+  const first = value.charCodeAt(0);
+  const last = value.charCodeAt(value.length - 1);
+  return first > 0x20 && first < 0x7f && last > 0x20 && last < 0x7f ? value : value.trim();
+}
+
+function isBlank(code: number): boolean {
+  return code === 0x20 || code === 0x09;
+}
+
+function isToken(text: string, from: number, to: number): boolean {
+  for (let i = from; i < to; i++) {
+    const code = text.charCodeAt(i);
+    if (code >= 128 || tchar[code] === 0) return false;
+  }
+  return true;
+}
+
+/** Control characters other than HTAB never belong in a field value (RFC 9110 §5.5). */
+function hasForbidden(value: string): boolean {
+  for (let i = 0; i < value.length; i++) {
+    const code = value.charCodeAt(i);
+    if ((code < 0x20 && code !== 0x09) || code === 0x7f) return true;
+  }
+  return false;
 }
 
 /**
  * The Response handed to Bun.serve. For a message without a body (HEAD, 304) the upstream's
  * Content-Length is kept: Bun sends it as given, and HEAD must announce what GET would send.
+ * `extra` (flat name/value pairs, lower-case names) are the gateway's own response fields
+ * (X-Request-Id, RateLimit): they replace upstream fields of the same name, and are put in the
+ * field list here because editing the Response's Headers afterwards costs a native call each.
  */
 export function clientResponse(
   head: ResponseHead,
   body: ReadableStream<Uint8Array> | Uint8Array | null,
+  extra: readonly string[] | null = null,
 ): Response {
-  const headers = head.headers;
+  const headers = extra === null ? head.headers : withExtra(head.headers, extra);
   if (head.framing !== "none") return new Response(body, { status: head.status, headers });
   if (head.declaredLength !== null && head.status !== 204) {
     headers.push(["content-length", head.declaredLength]);
   }
   return new Response(null, { status: head.status, headers });
+}
+
+function withExtra(fields: [string, string][], extra: readonly string[]): [string, string][] {
+  const out: [string, string][] = [];
+  for (const field of fields) {
+    let replaced = false;
+    for (let i = 0; i < extra.length; i += 2) {
+      if (extra[i] === field[0]) {
+        replaced = true;
+        break;
+      }
+    }
+    if (!replaced) out.push(field);
+  }
+  for (let i = 0; i < extra.length; i += 2) out.push([extra[i]!, extra[i + 1]!]);
+  return out;
 }
 
 /** RFC 9112 §6.3, in its order: no body, chunked, length, then read until close. */

@@ -2,7 +2,7 @@ import type { Server } from "bun";
 import type { ErrorCode } from "../errors.ts";
 import { runChecks, runChecksTimed } from "../pipeline/run.ts";
 import type { Denial } from "../pipeline/verdict.ts";
-import { forwardRequest } from "../proxy/forward.ts";
+import { forwardRequest, type ForwardHooks } from "../proxy/forward.ts";
 import { canonicalizePath } from "../routing/canonical-path.ts";
 import { upstreamPathFor } from "../routing/upstream-path.ts";
 import { resolveClientAddress } from "./client-address.ts";
@@ -88,36 +88,49 @@ function afterChecks(
 
   const route = ctx.route!;
   const upstreamPath = upstreamPathFor(route.config, ctx.path, ctx.params);
-  // The record is written once both are known: the response head (status, headers) and the end
-  // of its body, so a body cut off mid-stream is recorded as an upstream error, not a success.
-  // `bodyDone` may run before or after the head arrives.
-  let head: Response | null = null;
-  let bodyDone = false;
-  const recordWhenComplete = () => {
-    if (!head || !bodyDone) return;
-    const decision = ctx.upstreamError ? "error" : "allow";
-    recordOutcome(state.services, ctx, head, decision, state.current.config.log.access);
-  };
-  const onBodyDone = () => {
-    bodyDone = true;
-    recordWhenComplete();
-  };
-  return forwardRequest(ctx, upstreamPath, onBodyDone).then(
-    (response) => {
-      addResponseHeaders(ctx, response);
-      head = response;
-      recordWhenComplete();
-      return response;
-    },
-    (error) => internalError(state, ctx, error),
-  );
+  return forwardRequest(ctx, upstreamPath, new Completion(state, ctx));
 }
 
-function addResponseHeaders(ctx: RequestContext, response: Response) {
-  const headers = response.headers;
-  headers.set("x-request-id", ctx.requestId);
-  if (ctx.responseHeaders) {
-    for (const name in ctx.responseHeaders) headers.set(name, ctx.responseHeaders[name]!);
+/**
+ * Writes the record once both are known: the response head (status, headers) and the end of
+ * its body, so a body cut off mid-stream is recorded as an upstream error, not a success.
+ * `onDone` may run before or after `onHead`. Methods on one object rather than closures: this
+ * runs for every forwarded request.
+ */
+class Completion implements ForwardHooks {
+  private head: Response | null = null;
+  private lengthField: number | null | undefined = undefined;
+  private bodyDone = false;
+  private recorded = false;
+
+  constructor(
+    private readonly state: GatewayState,
+    private readonly ctx: RequestContext,
+  ) {}
+
+  onHead(response: Response, lengthField?: number | null): void {
+    this.head = response;
+    this.lengthField = lengthField;
+    this.record();
+  }
+
+  onDone(): void {
+    this.bodyDone = true;
+    this.record();
+  }
+
+  onError(error: unknown): Response {
+    this.recorded = true;
+    return internalError(this.state, this.ctx, error);
+  }
+
+  private record(): void {
+    if (!this.head || !this.bodyDone || this.recorded) return;
+    this.recorded = true;
+    const { state, ctx } = this;
+    const decision = ctx.upstreamError ? "error" : "allow";
+    const logAccess = state.current.config.log.access;
+    recordOutcome(state.services, ctx, this.head, decision, logAccess, this.lengthField);
   }
 }
 

@@ -15,6 +15,8 @@ export function auditAdmits(services: Services): boolean {
  * Writes the one audit record, counter update and access record a request produces. Byte
  * counts come from Content-Length where it is known; a streamed body of unknown length is
  * recorded as null rather than paying for a counting stream on every response.
+ * `responseLength` is the response's Content-Length field when the caller already knows it
+ * (reading a Response's Headers costs a native wrapper); undefined reads the Headers.
  */
 export function recordOutcome(
   services: Services,
@@ -22,6 +24,7 @@ export function recordOutcome(
   response: Response,
   decision: AuditDecision,
   logAccess: boolean,
+  responseLength?: number | null,
 ): void {
   const durationMs = performance.now() - ctx.startedAt;
   const status = response.status;
@@ -29,7 +32,7 @@ export function recordOutcome(
     status,
     decision,
     bytesIn: lengthOf(ctx.request.headers),
-    bytesOut: lengthOf(response.headers),
+    bytesOut: responseLength === undefined ? lengthOf(response.headers) : responseLength,
     durationMs,
   });
   services.metrics.observeRequest(ctx, status, durationMs, decision);
