@@ -87,6 +87,12 @@ export async function serve(configPath: string, overrides: { port?: number; reus
       console.error(error.message);
       process.exit(1);
     }
+    // A listener that cannot bind (port in use, no permission) is an operator problem too.
+    const code = (error as { code?: string }).code;
+    if (code === "EADDRINUSE" || code === "EACCES" || code === "EADDRNOTAVAIL") {
+      console.error(`cannot listen: ${(error as Error).message}`);
+      process.exit(1);
+    }
     throw error;
   }
   // One plain line for people and scripts, whatever the log destination.

@@ -92,7 +92,7 @@ export class GossipCluster {
     cluster.prober.round(performance.now());
     const joinTimeoutMs = Math.max(1_000, 2 * settings.probeIntervalMs);
     const joined = seeds === 0 || (await cluster.awaitPeer(joinTimeoutMs));
-    const fields = { node: settings.nodeId, port: cluster.port, cluster: settings.clusterId };
+    const fields = { member: settings.nodeId, port: cluster.port, cluster: settings.clusterId };
     if (joined) logger.info(fields, "cluster joined");
     else logger.warn(fields, "no seed answered; serving as a cluster of one until peers appear");
     return cluster;

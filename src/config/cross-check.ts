@@ -11,22 +11,33 @@ export interface CrossProblem {
 
 /** Checks what a schema cannot: references between sections and unique ids. */
 export function crossCheckConfig(config: GatewayConfig): CrossProblem[] {
-  const problems: CrossProblem[] = [];
-  const seenRouteIds = new Map<string, number>();
+  const problems = routeReferenceProblems(config.routes, Object.keys(config.upstreams));
+  for (const p of identityReferenceProblems(config)) problems.push(at(p.segments, p.message));
+  for (const p of routeTableProblems(config.routes)) problems.push(at(p.segments, p.message));
+  return problems;
+}
 
-  config.routes.forEach((route, index) => {
+/**
+ * Duplicate route ids and routes naming an unknown upstream. Needs only ids and upstream
+ * names, so it also runs on a config that failed its schema and is reported alongside.
+ */
+export function routeReferenceProblems(
+  routes: readonly { id: string; upstream: string }[],
+  upstreamNames: readonly string[],
+): CrossProblem[] {
+  const problems: CrossProblem[] = [];
+  const known = new Set(upstreamNames);
+  const seenRouteIds = new Map<string, number>();
+  routes.forEach((route, index) => {
     const earlier = seenRouteIds.get(route.id);
     if (earlier !== undefined) {
       problems.push(at(["routes", index, "id"], `duplicate route id (also routes[${earlier}])`));
     }
     seenRouteIds.set(route.id, index);
-
-    if (!(route.upstream in config.upstreams)) {
+    if (!known.has(route.upstream)) {
       problems.push(at(["routes", index, "upstream"], `unknown upstream "${route.upstream}"`));
     }
   });
-  for (const p of identityReferenceProblems(config)) problems.push(at(p.segments, p.message));
-  for (const p of routeTableProblems(config.routes)) problems.push(at(p.segments, p.message));
   return problems;
 }
 

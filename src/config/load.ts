@@ -1,8 +1,8 @@
 import { readFileSync } from "node:fs";
-import { isMap, isScalar, LineCounter, parseDocument, visit, type Document, type Node } from "yaml";
+import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, visit, type Document, type Node } from "yaml";
 import type { z } from "zod";
 import { gatewayConfigSchema, type GatewayConfig } from "./schema.ts";
-import { crossCheckConfig } from "./cross-check.ts";
+import { crossCheckConfig, routeReferenceProblems } from "./cross-check.ts";
 
 /** One thing wrong with a config file, with where it is. */
 export interface ConfigProblem {
@@ -77,13 +77,20 @@ export function parseConfigText(
   }));
   if (syntaxProblems.length > 0) throw new ConfigError(file, syntaxProblems);
 
+  // Every problem at once: a missing variable, schema errors and broken references together.
   const envProblems = substituteEnvironment(doc, env, lineOf);
-  if (envProblems.length > 0) throw new ConfigError(file, envProblems);
-
   const raw = doc.toJS() ?? {};
   const parsed = gatewayConfigSchema.safeParse(raw);
-  if (!parsed.success) {
-    throw new ConfigError(file, parsed.error.issues.flatMap((i) => describeIssue(i, doc, lineOf)));
+  if (!parsed.success || envProblems.length > 0) {
+    const schemaProblems = parsed.success
+      ? []
+      : parsed.error.issues.flatMap((i) => describeIssue(i, doc, lineOf));
+    const references = bestEffortCrossCheck(raw).map((p) => ({
+      path: p.path,
+      message: p.message,
+      line: lineOf(nodeAt(doc, p.segments)?.range?.[0]),
+    }));
+    throw new ConfigError(file, [...envProblems, ...schemaProblems, ...references]);
   }
 
   const located = [...crossCheckConfig(parsed.data), ...(extraCheck?.(parsed.data) ?? [])];
@@ -106,13 +113,13 @@ function substituteEnvironment(
 ): ConfigProblem[] {
   const problems: ConfigProblem[] = [];
   visit(doc, {
-    Scalar(_key, node) {
+    Scalar(_key, node, ancestors) {
       if (typeof node.value !== "string" || !node.value.includes("${")) return;
       node.value = node.value.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (whole, name: string) => {
         const value = env[name];
         if (value !== undefined) return value;
         problems.push({
-          path: "",
+          path: formatPath(pathOfAncestors(ancestors, node)),
           message: `environment variable ${name} is not set`,
           line: lineOf(node.range?.[0]),
         });
@@ -121,6 +128,38 @@ function substituteEnvironment(
     },
   });
   return problems;
+}
+
+/** The config path of a node from the ancestors `visit` hands over (pairs and sequences). */
+function pathOfAncestors(ancestors: readonly unknown[], node: unknown): (string | number)[] {
+  const segments: (string | number)[] = [];
+  const chain = [...ancestors, node];
+  for (let i = 0; i < chain.length - 1; i++) {
+    const parent = chain[i];
+    const child = chain[i + 1];
+    if (isPair(parent) && parent.value === child && isScalar(parent.key)) {
+      segments.push(String(parent.key.value));
+    } else if (isSeq(parent)) {
+      segments.push(parent.items.indexOf(child as never));
+    }
+  }
+  return segments;
+}
+
+/**
+ * Route references on a config that failed its schema, so broken references are reported with
+ * the schema errors. Routes without a string id and upstream are skipped.
+ */
+function bestEffortCrossCheck(raw: unknown) {
+  const candidate = raw as { routes?: unknown; upstreams?: unknown };
+  if (!Array.isArray(candidate?.routes)) return [];
+  const upstreams = candidate.upstreams;
+  const names = upstreams && typeof upstreams === "object" ? Object.keys(upstreams) : [];
+  const usable = candidate.routes.every(
+    (r) => typeof r === "object" && r !== null && typeof r.id === "string" &&
+      typeof r.upstream === "string",
+  );
+  return usable ? routeReferenceProblems(candidate.routes, names) : [];
 }
 
 function describeIssue(

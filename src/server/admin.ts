@@ -5,6 +5,7 @@ import { ConfigError } from "../config/load.ts";
 import { adminRouteTables, type AdminRoute, type AdminRoutes } from "./admin-routes.ts";
 import type { Gateway } from "./gateway.ts";
 import { problemResponse } from "./respond.ts";
+import { requestIdFor } from "./request-id.ts";
 import { workerInfo } from "../cluster/workers.ts";
 
 /** The gateway's own endpoints: health, readiness, reload, and each subsystem's routes. */
@@ -63,10 +64,11 @@ export function createAdminServer(gateway: Gateway, config: GatewayConfig): Serv
     development: false,
     fetch: async (request) => {
       const path = new URL(request.url).pathname;
+      const requestId = requestIdFor(request.headers.get("x-request-id"));
       const found = findRoute(table, request.method, path);
-      if (!found) return problemResponse("admin.not_found", "admin");
+      if (!found) return problemResponse("admin.not_found", requestId);
       if (found.route.mutating && !authorized(request, token)) {
-        return problemResponse("admin.unauthorized", "admin", {
+        return problemResponse("admin.unauthorized", requestId, {
           headers: { "www-authenticate": 'Bearer realm="portcullis-admin"' },
         });
       }
@@ -76,8 +78,8 @@ export function createAdminServer(gateway: Gateway, config: GatewayConfig): Serv
           services: gateway.services,
         });
       } catch (error) {
-        gateway.logger.error({ err: error, path }, "admin endpoint failed");
-        return problemResponse("internal", "admin");
+        gateway.logger.error({ err: error, path, requestId }, "admin endpoint failed");
+        return problemResponse("internal", requestId);
       }
     },
   });

@@ -6,6 +6,7 @@ import { handleRequest, type GatewayState } from "./handle-request.ts";
 import { closeServices, createServices, type Services } from "./services.ts";
 import { loadGatewayConfig } from "./load-config.ts";
 import { startCertListeners } from "../identity/cert-listeners.ts";
+import { workerInfo } from "../cluster/workers.ts";
 import { createAdminServer } from "./admin.ts";
 import { problemResponse } from "./respond.ts";
 
@@ -43,7 +44,10 @@ export class Gateway implements GatewayState {
   /** Loads the config, builds every subsystem and starts both listeners. */
   static async start(options: GatewayOptions): Promise<Gateway> {
     const { config, warnings } = loadGatewayConfig(options.configPath);
-    const logger = createLogger({ level: config.log.level, file: config.log.file, nodeId: config.nodeId });
+    const worker = workerInfo();
+    // Under --workers every process logs as itself, as it is named in the cluster and audit.
+    const nodeId = worker ? `${config.nodeId}-w${worker.index}` : config.nodeId;
+    const logger = createLogger({ level: config.log.level, file: config.log.file, nodeId });
     if (warnings.length > 0) logger.warn({ warnings }, "policy compiled with warnings");
     const services = await createServices(config, logger);
     const generation = compileGeneration(config, services, 1, null);

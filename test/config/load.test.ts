@@ -61,9 +61,25 @@ routes: []
     const text = minimal.replace("http://127.0.0.1:3000", "${API_ORIGIN}");
     expect(parseConfigText(text, "t", { API_ORIGIN: "http://127.0.0.1:4000" }).upstreams.api
       ?.targets).toEqual(["http://127.0.0.1:4000"]);
-    expect(problemsOf(text)).toEqual([
-      { path: "", message: "environment variable API_ORIGIN is not set", line: 4 },
-    ]);
+    expect(problemsOf(text)).toContainEqual({
+      path: "upstreams.api.targets[0]",
+      message: "environment variable API_ORIGIN is not set",
+      line: 4,
+    });
+  });
+
+  test("reports a missing variable, schema errors and broken references together", () => {
+    const text = `admin:
+  token: \${ADMIN_TOKEN_UNSET}
+listen:
+  colour: red
+upstreams:
+  api: { targets: ["http://127.0.0.1:3000"] }
+routes:
+  - { id: r1, path: /a, upstream: nowhere }
+`;
+    const paths = problemsOf(text).map((p) => `${p.line} ${p.path}`);
+    expect(paths).toEqual(["2 admin.token", "4 listen.colour", "8 routes[0].upstream"]);
   });
 
   test("points at the line of a YAML syntax error", () => {
