@@ -67,6 +67,8 @@ export function demoWelcome(
   const vendorA = keys["vendor-a-app"];
   const finance = keys["finance-app"];
   const cli = Bun.main.endsWith(".ts") ? "npx bun src/main.ts" : process.execPath;
+  // Each example prints the body, then the status code on a line of its own.
+  const status = "-w '\\n%{http_code}\\n'";
   return `
 Portcullis demo is running.
   gateway  ${proxy}
@@ -79,25 +81,25 @@ Demo API keys, issued just now (only their hashes are stored; they expire in a d
   vendor-a-app     ${vendorA}
   finance-app      ${finance}
 
-Try (each comment names the status you will see):
+Try (each prints the body, then the status its comment names):
   # 200: anyone may read the service status (5 requests per 10 s per address)
-  curl -s ${proxy}/public/status
+  curl -s ${status} ${proxy}/public/status
   # 200: the telemetry agent reads telemetry
-  curl -s -H 'X-API-Key: ${agent}' ${proxy}/telemetry/cpu
+  curl -s ${status} -H 'X-API-Key: ${agent}' ${proxy}/telemetry/cpu
   # 403: the telemetry agent may never invoke payments
-  curl -s -X POST -H 'X-API-Key: ${agent}' ${proxy}/payments/charge -d '{"amountCents":100}'
+  curl -s ${status} -X POST -H 'X-API-Key: ${agent}' ${proxy}/payments/charge -d '{"amountCents":100}'
   # 200: finance may
-  curl -s -X POST -H 'X-API-Key: ${finance}' ${proxy}/payments/charge -d '{"amountCents":100}'
+  curl -s ${status} -X POST -H 'X-API-Key: ${finance}' ${proxy}/payments/charge -d '{"amountCents":100}'
   # 200: vendor A reads its own invoices
-  curl -s -H 'X-API-Key: ${vendorA}' ${proxy}/tenants/vendor-a/invoices
+  curl -s ${status} -H 'X-API-Key: ${vendorA}' ${proxy}/tenants/vendor-a/invoices
   # 403: vendor A's key does not reach vendor B's records
-  curl -s -H 'X-API-Key: ${vendorA}' ${proxy}/tenants/vendor-b/invoices
+  curl -s ${status} -H 'X-API-Key: ${vendorA}' ${proxy}/tenants/vendor-b/invoices
   # 401: no credential
-  curl -s ${proxy}/telemetry/cpu
+  curl -s ${status} ${proxy}/telemetry/cpu
   # 200: exchange vendor A's key for a 5-minute token signed by the gateway
-  curl -s -X POST ${proxy}/oauth/token -d grant_type=client_credentials -d client_secret=${vendorA}
+  curl -s ${status} -X POST ${proxy}/oauth/token -d grant_type=client_credentials -d client_secret=${vendorA}
   # 200: health of the gateway itself
-  curl -s ${admin}/healthz
+  curl -s ${status} ${admin}/healthz
 
 Then, in another terminal:
   ${cli} audit query --config ${configPath} --decision deny

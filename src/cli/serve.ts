@@ -87,13 +87,10 @@ export async function serve(configPath: string, overrides: { port?: number; reus
       console.error(error.message);
       process.exit(1);
     }
-    // A listener that cannot bind (port in use, no permission) is an operator problem too.
-    const code = (error as { code?: string }).code;
-    if (code === "EADDRINUSE" || code === "EACCES" || code === "EADDRNOTAVAIL") {
-      console.error(`cannot listen: ${(error as Error).message}`);
-      process.exit(1);
-    }
-    throw error;
+    // Anything else that stops a start (a port in use, an address that is not ours, an
+    // unusable log file) is an operator problem as well: one line, no stack trace.
+    console.error(`portcullis: cannot start: ${error instanceof Error ? error.message : error}`);
+    process.exit(1);
   }
   // One plain line for people and scripts, whatever the log destination.
   console.log(`portcullis listening proxy=${gateway.proxyUrl} admin=${gateway.adminUrl}`);

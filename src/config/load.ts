@@ -79,7 +79,13 @@ export function parseConfigText(
 
   // Every problem at once: a missing variable, schema errors and broken references together.
   const envProblems = substituteEnvironment(doc, env, lineOf);
-  const raw = doc.toJS() ?? {};
+  let raw: unknown;
+  try {
+    // toJS expands aliases; a document built to expand without end is refused here.
+    raw = doc.toJS() ?? {};
+  } catch (error) {
+    throw new ConfigError(file, [{ path: "", message: (error as Error).message.split("\n")[0]! }]);
+  }
   const parsed = gatewayConfigSchema.safeParse(raw);
   if (!parsed.success || envProblems.length > 0) {
     const schemaProblems = parsed.success

@@ -1,3 +1,5 @@
+import { mkdirSync, openSync } from "node:fs";
+import { dirname } from "node:path";
 import pino, { type DestinationStream, type Logger } from "pino";
 import { scrubSecrets } from "./scrub-secrets.ts";
 
@@ -57,6 +59,32 @@ export interface LoggerOptions {
 }
 
 /**
+ * Lines are written in batches of this many bytes rather than one write per line: one access
+ * record per request cost about 110 µs of CPU as single writes. `flushLogger` writes the rest
+ * at shutdown.
+ */
+const logBufferBytes = 8 * 1024;
+
+/**
+ * Opens the log file before the gateway starts listening, so an unusable path (a folder that
+ * cannot be made, no permission) stops the start with one clear error instead of failing later.
+ */
+function openLogFile(file: string): number {
+  try {
+    mkdirSync(dirname(file), { recursive: true });
+    return openSync(file, "a");
+  } catch (error) {
+    const reason = (error as NodeJS.ErrnoException).code ?? String(error);
+    throw new Error(`cannot open log.file ${file} (${reason})`);
+  }
+}
+
+/** Writes every buffered line; call before the process exits. */
+export function flushLogger(logger: Logger): Promise<void> {
+  return new Promise((resolve) => logger.flush(() => resolve()));
+}
+
+/**
  * The one place log levels and destinations are chosen. Every line is JSON (pino escapes
  * control characters in keys and values, so a value cannot end its record and start another)
  * and passes through `scrubSecrets` before it is written.
@@ -65,8 +93,8 @@ export function createLogger(options: LoggerOptions): Logger {
   const destination =
     options.destination ??
     (options.file
-      ? pino.destination({ dest: options.file, append: true, mkdir: true, sync: false })
-      : pino.destination({ dest: 1, sync: false }));
+      ? pino.destination({ dest: openLogFile(options.file), sync: false, minLength: logBufferBytes })
+      : pino.destination({ dest: 1, sync: false, minLength: logBufferBytes }));
   return pino(
     {
       level: options.level,

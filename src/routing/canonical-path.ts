@@ -1,11 +1,16 @@
 import { encodedBitOfByte } from "./encoded.ts";
+import { segmentsAreSafe } from "./segment-safety.ts";
 
-/** The `paths` section of the config: how repeated slashes and letter case are treated. */
+/** The `paths` section of the config: how repeated slashes, case and odd segments are treated. */
 export interface PathRules {
   /** Collapse `//` to `/` (true) or refuse paths containing it (false). */
   readonly mergeSlashes: boolean;
   /** Match route paths case-sensitively; see router.ts for the fail-closed check. */
   readonly caseSensitive: boolean;
+  /** Keep a raw `;` as ordinary segment text; absent or false refuses such paths. */
+  readonly allowSemicolons?: boolean;
+  /** Accept segments ending in `.` or starting or ending with `%20`; see segment-safety.ts. */
+  readonly allowSegmentPadding?: boolean;
 }
 
 export type PathErrorCode = "path.invalid" | "path.above_root";
@@ -39,37 +44,43 @@ const hexDigits = "0123456789ABCDEF";
  * - encoded `/ \ NUL ? #` stay encoded and are reported in `encoded`;
  * - malformed escapes, raw control or non-ASCII bytes, raw `\ # ?`, and encoded control
  *   characters other than NUL (CR/LF would split an upstream request line) are refused;
- * - `//` is merged or refused per `rules.mergeSlashes`.
+ * - a raw `;` is refused unless `rules.allowSemicolons`: servlet containers strip `;params`
+ *   from each segment before routing, so `/admin;x/users` would reach their `/admin/users`;
+ * - `//` is merged or refused per `rules.mergeSlashes`;
+ * - the segments left are checked by segment-safety.ts.
  * A plain path is returned as the same string, without building a new one.
  */
 export function canonicalizePath(raw: string, rules: PathRules): CanonicalPath {
   if (raw.charCodeAt(0) !== 0x2f) return invalid;
   if (isPlain(raw)) return { ok: true, path: raw, encoded: 0, mergedAt: null };
-  return canonicalizeSlow(raw, rules.mergeSlashes);
+
+  const result = canonicalizeSlow(raw, rules);
+  if (!result.ok) return result;
+  return segmentsAreSafe(result.path, rules.allowSegmentPadding === true) ? result : invalid;
 }
 
 /**
- * True when no rule above can change or refuse the path: printable ASCII without `% \ # ?`,
- * no `//`, and no segment that starts with `.` (dot segments, and `..;` which Java
- * servers read as `..`).
+ * True when no rule above can change or refuse the path: printable ASCII without
+ * `% \ # ? ;`, no `//`, and no segment that starts or ends with `.` (dot segments, `..;`
+ * which Java servers read as `..`, and `admin.` which Windows servers read as `admin`).
  */
 function isPlain(raw: string): boolean {
   let previous = 0;
   for (let i = 0; i < raw.length; i++) {
     const c = raw.charCodeAt(i);
-    if (c <= 0x20 || c >= 0x7f || c === 0x25 || c === 0x5c || c === 0x23 || c === 0x3f) {
-      return false;
-    }
+    if (c <= 0x20 || c >= 0x7f) return false;
+    if (c === 0x25 || c === 0x5c || c === 0x23 || c === 0x3f || c === 0x3b) return false;
     if (previous === 0x2f && (c === 0x2f || c === 0x2e)) return false;
+    if (previous === 0x2e && c === 0x2f) return false;
     previous = c;
   }
-  return true;
+  return previous !== 0x2e;
 }
 
 const scratch = { encoded: 0 };
 
 /** Decodes unreserved escapes once; null for a malformed or forbidden byte. */
-function decodeUnreserved(raw: string): string | null {
+function decodeUnreserved(raw: string, allowSemicolons: boolean): string | null {
   let out = "";
   let copiedTo = 0;
   scratch.encoded = 0;
@@ -77,6 +88,9 @@ function decodeUnreserved(raw: string): string | null {
     const c = raw.charCodeAt(i);
     // RFC 9112 §3.2 and RFC 3986 §2 allow only printable ASCII in a request target.
     if (c <= 0x20 || c >= 0x7f || c === 0x5c || c === 0x23 || c === 0x3f) return null;
+    // A raw `;` starts path parameters that servlet containers strip (RFC 3986 §3.3 leaves
+    // their meaning to the scheme); an encoded `%3B` is text to them and stays allowed.
+    if (c === 0x3b && !allowSemicolons) return null;
     if (c !== 0x25) continue;
 
     const high = raw.charCodeAt(i + 1);
@@ -110,8 +124,8 @@ function needsSegments(path: string): boolean {
   return false;
 }
 
-function canonicalizeSlow(raw: string, mergeSlashes: boolean): CanonicalPath {
-  const decoded = decodeUnreserved(raw);
+function canonicalizeSlow(raw: string, rules: PathRules): CanonicalPath {
+  const decoded = decodeUnreserved(raw, rules.allowSemicolons === true);
   if (decoded === null) return invalid;
   const encoded = scratch.encoded;
   if (!needsSegments(decoded)) return { ok: true, path: decoded, encoded, mergedAt: null };
@@ -127,7 +141,7 @@ function canonicalizeSlow(raw: string, mergeSlashes: boolean): CanonicalPath {
     const part = parts[i]!;
     const last = i === parts.length - 1;
     if (part === "" && !last) {
-      if (!mergeSlashes) return invalid;
+      if (!rules.mergeSlashes) return invalid;
       pendingMerge = true;
       continue;
     }

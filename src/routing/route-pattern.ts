@@ -24,7 +24,14 @@ export interface RouteProblem {
 const paramName = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const hostLabels = /^[a-z0-9_-]+(\.[a-z0-9_-]+)*$/;
 const bracketedAddress = /^\[[0-9a-f:.]+\]$/;
-const strictRules = { mergeSlashes: false, caseSensitive: true };
+// `;` and padded segments are plain text in a route's own path: whether requests may carry
+// them is the `paths` section's call, made on each request.
+const strictRules = {
+  mergeSlashes: false,
+  caseSensitive: true,
+  allowSemicolons: true,
+  allowSegmentPadding: true,
+};
 
 /**
  * Parses a route path. A trailing slash is not significant (`/console/` is `/console`), the

@@ -17,8 +17,16 @@ const coreRoutes: AdminRoutes = {
       mutating: false,
       handle: (_request, _params, { gateway }) => {
         const generation = gateway.current;
-        const ready = !gateway.draining && generation.upstreams.size > 0;
-        const body = { ready, generation: generation.number, routes: generation.routes.length };
+        // Not ready while forwarded requests would be refused: draining, or a fail-closed audit
+        // trail whose sink is failing.
+        const auditOk = gateway.services.audit.admit();
+        const ready = !gateway.draining && generation.upstreams.size > 0 && auditOk;
+        const body = {
+          ready,
+          generation: generation.number,
+          routes: generation.routes.length,
+          audit: auditOk ? "ok" : "failing",
+        };
         return Response.json(body, { status: ready ? 200 : 503 });
       },
     },
@@ -91,12 +99,21 @@ function findRoute(table: readonly CompiledAdminRoute[], method: string, path: s
     if (entry.route.method !== method || entry.segments.length !== parts.length) continue;
     const params: Record<string, string> = {};
     const matches = entry.segments.every((segment, i) => {
-      if (segment.startsWith(":")) return (params[segment.slice(1)] = decodeURIComponent(parts[i]!));
+      if (segment.startsWith(":")) return (params[segment.slice(1)] = decodeSegment(parts[i]!));
       return segment === parts[i];
     });
     if (matches) return { route: entry.route, params };
   }
   return null;
+}
+
+/** A malformed escape cannot name anything: it matches nothing (404), it does not throw. */
+function decodeSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return "";
+  }
 }
 
 /** Mutating admin calls need the configured bearer token; none configured means none allowed. */

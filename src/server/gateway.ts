@@ -1,6 +1,6 @@
 import type { Server } from "bun";
 import type { GatewayConfig } from "../config/schema.ts";
-import { createLogger, type Logger } from "../log/logger.ts";
+import { createLogger, flushLogger, type Logger } from "../log/logger.ts";
 import { compileGeneration, type Generation } from "./generation.ts";
 import { handleRequest, type GatewayState } from "./handle-request.ts";
 import { closeServices, createServices, type Services } from "./services.ts";
@@ -128,6 +128,6 @@ export class Gateway implements GatewayState {
     for (const upstream of this.current.upstreams.values()) upstream.close();
     await closeServices(this.services);
     this.logger.info("stopped");
-    this.logger.flush();
+    await flushLogger(this.logger);
   }
 }

@@ -33,6 +33,7 @@ export function handleRequest(
   const ctx = createContext(generation, request, server);
 
   if (state.draining) return refuse(state, ctx, "gateway.shutting_down", "gateway.draining");
+  if (ctx.host === "") return refuse(state, ctx, "request.malformed", "request.bad_host");
   if (request.headers.count > generation.config.listen.maxHeaderCount) {
     return refuse(state, ctx, "request.header_too_large", "request.too_many_headers");
   }
@@ -169,7 +170,8 @@ function internalError(state: GatewayState, ctx: RequestContext, error: unknown)
 
 function createContext(generation: Generation, request: Request, server: Server<unknown>) {
   const url = request.url;
-  const pathStart = url.indexOf("/", url.indexOf("//") + 2);
+  // Bun gives an absolute URL, or only the path when the Host header was unusable.
+  const pathStart = url.charCodeAt(0) === 47 ? 0 : url.indexOf("/", url.indexOf("//") + 2);
   const hashAt = url.indexOf("#", pathStart);
   const end = hashAt === -1 ? url.length : hashAt;
   const queryAt = url.indexOf("?", pathStart);
@@ -202,11 +204,21 @@ function createContext(generation: Generation, request: Request, server: Server<
   return ctx;
 }
 
-/** Lower-cased host without port; `[::1]:8080` keeps its brackets. */
+/** A DNS name (one trailing dot allowed) or an IP literal, with an optional port. */
+const validHost = /^(?:[a-z0-9_-]+(?:\.[a-z0-9_-]+)*\.?|\[[0-9a-f:.]+\])(?::\d{1,5})?$/;
+
+/**
+ * Lower-cased host without port or trailing dot; `[::1]:8080` keeps its brackets. Returns ""
+ * for a missing, repeated (Bun joins them with ", ") or malformed Host, which the request path
+ * refuses: RFC 9112 §3.2 requires 400 for those, and routing on such a value could pick a route
+ * the client did not name.
+ */
 function hostOf(header: string | null): string {
   if (!header) return "";
   const host = header.toLowerCase();
+  if (!validHost.test(host)) return "";
   if (host.startsWith("[")) return host.slice(0, host.indexOf("]") + 1);
   const colon = host.lastIndexOf(":");
-  return colon === -1 ? host : host.slice(0, colon);
+  const name = colon === -1 ? host : host.slice(0, colon);
+  return name.endsWith(".") ? name.slice(0, -1) : name;
 }

@@ -9,11 +9,15 @@ describe("C003 encoded slash and encoded unreserved characters", () => {
   afterAll(() => setup?.close());
 
   test("C003 an encoded slash is refused with 400 and never reaches the public route", async () => {
-    for (const target of ["/admin%2Fusers", "/admin%2fusers", "/public%2F..%2Fadmin%2Fusers"]) {
+    for (const target of ["/admin%2Fusers", "/admin%2fusers"]) {
       const sent = await setup.get(target);
       expectRefused(sent, [400], target);
       expect(sent.response.body).toContain("path.encoded_separator");
     }
+    // A `..` between encoded slashes is refused before routing, whatever the route allows.
+    const climbing = await setup.get("/public%2F..%2Fadmin%2Fusers");
+    expectRefused(climbing, [400], "/public%2F..%2Fadmin%2Fusers");
+    expect(climbing.response.body).toContain("path.invalid");
   });
 
   test("C003 an encoded unreserved character is the plain one: /%61dmin is /admin", async () => {

@@ -39,6 +39,12 @@ describe("portcullis check", () => {
     expect(result.err).toContain(`${file}:6  routes[0].surprise: unknown key`);
   });
 
+  test("the bundled policy expectations hold for the bundled config", () => {
+    const result = run("policy", "test", "config/policy-tests.yaml");
+    expect(result.out).toContain("0 failed");
+    expect(result.code).toBe(0);
+  });
+
   test("names a missing file instead of crashing", () => {
     const result = run("check", "/nonexistent/gateway.yaml");
     expect(result.code).toBe(1);

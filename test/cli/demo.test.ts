@@ -34,8 +34,10 @@ describe("npm start demo", () => {
     expect(examples.length).toBeGreaterThanOrEqual(8);
     for (const [, status, command] of examples) {
       const run = Bun.spawnSync(["bash", "-c", command!]);
-      const body = run.stdout.toString();
-      expect({ command, exit: run.exitCode }).toEqual({ command, exit: 0 });
+      const lines = run.stdout.toString().trimEnd().split("\n");
+      const shown = lines.pop();
+      const body = lines.join("\n");
+      expect({ command, exit: run.exitCode, shown }).toEqual({ command, exit: 0, shown: status });
       if (status === "200") {
         expect({ command, problem: body.includes("application/problem") || /"status":[45]\d\d/.test(body) })
           .toEqual({ command, problem: false });

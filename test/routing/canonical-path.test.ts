@@ -4,6 +4,8 @@ import { encodedBits, encodedKindsOf } from "../../src/routing/encoded.ts";
 
 const merge: PathRules = { mergeSlashes: true, caseSensitive: true };
 const strict: PathRules = { mergeSlashes: false, caseSensitive: true };
+const semicolons: PathRules = { ...merge, allowSemicolons: true };
+const padding: PathRules = { ...merge, allowSegmentPadding: true };
 
 function canonical(raw: string, rules = merge): string {
   const result = canonicalizePath(raw, rules);
@@ -18,7 +20,7 @@ function refusal(raw: string, rules = merge): string {
 
 describe("plain paths", () => {
   test("are returned unchanged as the same string", () => {
-    const plain = ["/", "/a", "/api/v1/items", "/a-b_c~d/e.f", "/a;b=c/d", "/x:y@z!$&'()*+,="];
+    const plain = ["/", "/a", "/api/v1/items", "/a-b_c~d/e.f", "/x:y@z!$&'()*+,="];
     for (const raw of plain) {
       const result = canonicalizePath(raw, merge);
       expect(result).toEqual({ ok: true, path: raw, encoded: 0, mergedAt: null });
@@ -31,8 +33,8 @@ describe("plain paths", () => {
 
   test("a dot inside a segment is not a dot segment", () => {
     expect(canonical("/.well-known/x")).toBe("/.well-known/x");
-    expect(canonical("/a/..b/c.")).toBe("/a/..b/c.");
-    expect(canonical("/a/.../b")).toBe("/a/.../b");
+    expect(canonical("/a/..b/c.d")).toBe("/a/..b/c.d");
+    expect(canonical("/a/.../b", padding)).toBe("/a/.../b");
   });
 });
 
@@ -129,17 +131,91 @@ describe("dot segments (RFC 3986 §5.2.4)", () => {
   test("a dot segment with ;parameters is refused, since servlet containers resolve it", () => {
     expect(refusal("/public/..;/admin")).toBe("path.invalid");
     expect(refusal("/public/.;x/admin")).toBe("path.invalid");
-    expect(canonical("/public/..x;/admin")).toBe("/public/..x;/admin");
+    expect(refusal("/public/..;/admin", semicolons)).toBe("path.invalid");
+    expect(canonical("/public/..x;/admin", semicolons)).toBe("/public/..x;/admin");
   });
 
-  test("an encoded slash never forms a dot segment", () => {
-    const result = canonicalizePath("/public%2F..%2Fadmin%2Fusers", merge);
+  test("an encoded slash never forms a dot segment, and never hides one", () => {
+    const result = canonicalizePath("/public%2F..b%2Fadmin%2Fusers", merge);
     expect(result).toEqual({
       ok: true,
-      path: "/public%2F..%2Fadmin%2Fusers",
+      path: "/public%2F..b%2Fadmin%2Fusers",
       encoded: encodedBits.slash,
       mergedAt: null,
     });
+    expect(refusal("/public%2F..%2Fadmin%2Fusers")).toBe("path.invalid");
+  });
+});
+
+describe("path parameters (finding: path-parameter bypass)", () => {
+  test("a raw ; anywhere in the path is refused by default", () => {
+    for (const raw of ["/admin;x/users", "/admin;/users", "/reports/export;x", "/a;b=c/d", "/;"]) {
+      expect(refusal(raw)).toBe("path.invalid");
+    }
+  });
+
+  test("allowSemicolons keeps ; as segment text, unchanged", () => {
+    for (const raw of ["/admin;x/users", "/a;b=c/d"]) {
+      expect(canonicalizePath(raw, semicolons)).toEqual({
+        ok: true,
+        path: raw,
+        encoded: 0,
+        mergedAt: null,
+      });
+    }
+    expect(canonical("/%61dmin;x/./users", semicolons)).toBe("/admin;x/users");
+  });
+
+  test("an encoded %3B is ordinary text: kept encoded, with upper-case hex", () => {
+    expect(canonical("/admin%3bx/users")).toBe("/admin%3Bx/users");
+    expect(canonical("/admin%3B/users")).toBe("/admin%3B/users");
+  });
+});
+
+describe("padded segments (finding: trailing dot and space)", () => {
+  test("a segment ending in . or starting or ending with a space is refused", () => {
+    const raws = ["/admin./users", "/admin%2e/users", "/admin%20/users", "/%20admin/users"];
+    for (const raw of [...raws, "/reports/export.", "/a/.../b", "/a/%20", "/a/x.%20/b"]) {
+      expect(refusal(raw)).toBe("path.invalid");
+    }
+  });
+
+  test("dots and spaces inside a segment, and dot segments, are fine", () => {
+    expect(canonical("/v1.2/file.tar.gz")).toBe("/v1.2/file.tar.gz");
+    expect(canonical("/a%20b/c")).toBe("/a%20b/c");
+    expect(canonical("/a/./b/../c")).toBe("/a/c");
+    expect(canonical("/a%2520/b")).toBe("/a%2520/b");
+  });
+
+  test("allowSegmentPadding accepts them unchanged", () => {
+    expect(canonical("/admin./users", padding)).toBe("/admin./users");
+    expect(canonical("/admin%2E/users", padding)).toBe("/admin./users");
+    expect(canonical("/%20admin%20/users", padding)).toBe("/%20admin%20/users");
+  });
+});
+
+describe("dot pieces between encoded separators (finding: encoded-slash traversal)", () => {
+  test("a . or .. piece next to %2F or %5C is refused, raw or encoded dots alike", () => {
+    const raws = [
+      "/files/%2e%2e%2Fadmin",
+      "/files/a%2F..%2F..%2Fadmin",
+      "/files/a%2F..",
+      "/files/.%2Fadmin",
+      "/files/a%2F.%2Fb",
+      "/files/a%5C..%5Cadmin",
+      "/files/%2E%2E%5cadmin",
+      "/files/a%2f%2e%2e",
+    ];
+    for (const raw of raws) expect(refusal(raw, padding)).toBe("path.invalid");
+    expect(refusal("/files/a%2F..;x%2Fb", { ...semicolons, allowSegmentPadding: true })).toBe(
+      "path.invalid",
+    );
+  });
+
+  test("pieces that only start with dots are names", () => {
+    expect(canonical("/files/a%2F..b%2F.c")).toBe("/files/a%2F..b%2F.c");
+    expect(canonical("/files/a%2F%2Fb")).toBe("/files/a%2F%2Fb");
+    expect(canonical("/files/%252e%252e%2Fadmin")).toBe("/files/%252e%252e%2Fadmin");
   });
 });
 

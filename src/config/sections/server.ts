@@ -26,6 +26,16 @@ export const pathRulesSchema = z.strictObject({
   mergeSlashes: z.boolean().default(true),
   /** Match route paths case-sensitively; protected prefixes are checked case-insensitively. */
   caseSensitive: z.boolean().default(true),
+  /**
+   * Keep a raw `;` in a path as ordinary text (on) or refuse the path with 400 (off). Routes
+   * then must not rely on the upstream stripping `;params`, as servlet containers do.
+   */
+  allowSemicolons: z.boolean().default(false),
+  /**
+   * Accept a segment that ends in `.` or starts or ends with a space (on), or refuse it with
+   * 400 (off): Windows and IIS upstreams drop trailing dots and spaces.
+   */
+  allowSegmentPadding: z.boolean().default(false),
 });
 
 export const shutdownSchema = z.strictObject({
