@@ -40,11 +40,15 @@ export interface ApiKeyVerifier {
 /** Secret-free stand-in compared against when a key id is unknown, so both paths hash alike. */
 const dummyHash = new Uint8Array(32);
 const maxCachedEntries = 100_000;
+/** Presented keys remembered after a successful check (about 200 bytes each, memory only). */
+const maxVerifiedKeys = 10_000;
 
 /**
- * Verifies API keys against the store through an in-memory cache. The cache holds key records,
- * never keys; it is dropped whenever the store changes (see service.ts), so a revocation made
- * by the CLI or another node is seen within one poll interval.
+ * Verifies API keys against the store through an in-memory cache of key records by key id. A
+ * key that passed the full check is also remembered by its exact text (in memory only, never
+ * written or logged), so its next use skips parsing, checksum and hashing. Both caches are
+ * dropped whenever the store changes (see service.ts), so a revocation made here takes effect
+ * on the next request and one made by the CLI or another node within one poll interval.
  *
  * Why SHA-256 and not a slow password hash: the secret is 256 random bits, so no dictionary or
  * brute-force search over its hash is feasible; slow hashes exist to protect low-entropy
@@ -54,6 +58,37 @@ export function createApiKeyVerifier(store: IdentityStore): ApiKeyVerifier {
   const keys = new Map<string, KeyEntry | null>();
   const consumers = new Map<string, ConsumerRecord | null>();
   const lastUsed = new Map<string, number>();
+  // Fast path: the exact text of keys that passed the full check, pointing at their live entry.
+  // Only someone holding the whole key can hit it; every other string takes the full path.
+  const verified = new Map<string, KeyEntry>();
+
+  /** The entry a previously verified key maps to, while that entry is still the live one. */
+  function verifiedEntry(presented: string): KeyEntry | null {
+    const entry = verified.get(presented);
+    if (entry === undefined) return null;
+    // `invalidate` (revocation, disable, any store change) replaces the live entry: drop ours.
+    if (keys.get(entry.key.keyId) === entry) return entry;
+    verified.delete(presented);
+    return null;
+  }
+
+  function remember(presented: string, entry: KeyEntry): void {
+    if (verified.size >= maxVerifiedKeys) {
+      const oldest = verified.keys().next().value;
+      if (oldest !== undefined) verified.delete(oldest);
+    }
+    verified.set(presented, entry);
+  }
+
+  function accept(entry: KeyEntry, nowMs: number): KeyCheck {
+    const status = statusOf(entry, nowMs);
+    if (status) return { ok: false, reason: status };
+    if (nowMs - entry.notedAtMs >= 1000) {
+      entry.notedAtMs = nowMs;
+      lastUsed.set(entry.key.keyId, nowMs);
+    }
+    return { ok: true, identity: entry.identity! };
+  }
 
   function entryFor(keyId: string): KeyEntry | null {
     const cached = keys.get(keyId);
@@ -87,6 +122,10 @@ export function createApiKeyVerifier(store: IdentityStore): ApiKeyVerifier {
 
   return {
     verify(presented, nowMs) {
+      // Revocation, expiry and consumer state are still judged on every use (`accept`).
+      const known = verifiedEntry(presented);
+      if (known) return accept(known, nowMs);
+
       const parsed = parseApiKey(presented);
       const entry = parsed ? entryFor(parsed.keyId) : null;
       // Hash and compare on every path, so a malformed or unknown key costs what a real one does.
@@ -97,13 +136,9 @@ export function createApiKeyVerifier(store: IdentityStore): ApiKeyVerifier {
       if (!entry) return { ok: false, reason: "authn.api_key.unknown" };
       if (!same) return { ok: false, reason: "authn.api_key.secret_mismatch" };
 
-      const status = statusOf(entry, nowMs);
-      if (status) return { ok: false, reason: status };
-      if (nowMs - entry.notedAtMs >= 1000) {
-        entry.notedAtMs = nowMs;
-        lastUsed.set(entry.key.keyId, nowMs);
-      }
-      return { ok: true, identity: entry.identity! };
+      const result = accept(entry, nowMs);
+      if (result.ok) remember(presented, entry);
+      return result;
     },
 
     keyStatus(keyId, nowMs) {
@@ -116,6 +151,7 @@ export function createApiKeyVerifier(store: IdentityStore): ApiKeyVerifier {
     invalidate() {
       keys.clear();
       consumers.clear();
+      verified.clear();
     },
 
     flushLastUsed() {

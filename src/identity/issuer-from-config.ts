@@ -1,4 +1,5 @@
 import type { IssuerConfig } from "../config/sections/identity.ts";
+import type { StaticKeyConfig } from "../config/sections/identity-issuers.ts";
 import type { Logger } from "../log/logger.ts";
 import { pemToJwk } from "./jwk-set.ts";
 import { createRemoteJwksSource, createStaticKeySource, type KeySource } from "./jwks-source.ts";
@@ -40,10 +41,15 @@ function keySourceOf(issuer: IssuerConfig, algorithms: Set<string>, logger: Logg
         logger.warn({ issuer: issuer.id, reason }, "JWKS refresh failed; keeping last good keys"),
     });
   }
-  const keys = (issuer.keys ?? []).map((k) => ({
-    ...(k.jwk ?? pemToJwk(k.pem!)),
-    ...(k.kid ? { kid: k.kid } : {}),
-    ...(k.alg ? { alg: k.alg } : {}),
-  }));
+  const keys = (issuer.keys ?? []).map(staticJwkOf);
   return createStaticKeySource({ keys }, algorithms);
+}
+
+/** The JWK a configured static key stands for: its JWK or PEM, with `kid` and `alg` applied. */
+export function staticJwkOf(key: StaticKeyConfig): Record<string, unknown> {
+  return {
+    ...(key.jwk ?? pemToJwk(key.pem!)),
+    ...(key.kid ? { kid: key.kid } : {}),
+    ...(key.alg ? { alg: key.alg } : {}),
+  };
 }

@@ -1,5 +1,5 @@
 import { importJWK, type JWK } from "jose";
-import { createPublicKey } from "node:crypto";
+import { createPublicKey, type KeyObject } from "node:crypto";
 
 /** Verification keys by `kid` ("" for a key without one), then by algorithm. */
 export type KeySet = ReadonlyMap<string, ReadonlyMap<string, CryptoKey>>;
@@ -53,6 +53,35 @@ export async function importKeySet(
     if (byAlg.size > 0) set.set(kid, byAlg);
   }
   return set.size > 0 ? set : null;
+}
+
+/**
+ * Why a configured (static) JWK would verify nothing, or null when it is usable. Synchronous
+ * (node:crypto) so config load can report the key's path instead of every token getting a 503:
+ * it applies `importKeySet`'s filters, then parses the key and checks what the import or jose's
+ * verification would refuse later (RSA below 2048 bits, a broken exponent).
+ */
+export function staticKeyProblem(
+  jwk: Record<string, unknown>,
+  allowed: ReadonlySet<string>,
+): string | null {
+  if (privateMembers.some((m) => m in jwk)) return "private or symmetric keys are refused";
+  if (jwk.use === "enc") return "an encryption key (use: enc) cannot verify signatures";
+  if (algorithmsFor(jwk, allowed).length === 0) {
+    const names = [...allowed].join(", ");
+    return `key type, curve or alg fits none of the issuer's algorithms (${names})`;
+  }
+  let key: KeyObject;
+  try {
+    key = createPublicKey({ key: publicPart(jwk), format: "jwk" });
+  } catch {
+    return "not a valid public key";
+  }
+  if (key.asymmetricKeyType !== "rsa") return null;
+  const { modulusLength = 0, publicExponent = 0n } = key.asymmetricKeyDetails ?? {};
+  if (modulusLength < 2048) return "RSA keys need a modulus of at least 2048 bits";
+  if (publicExponent < 3n || publicExponent % 2n === 0n) return "invalid RSA public exponent";
+  return null;
 }
 
 /** Converts a PEM SPKI public key to a JWK so static keys go through the same import. */

@@ -1,3 +1,4 @@
+import { readBoundedText } from "./bounded-body.ts";
 import { importKeySet, keySetFingerprint, type KeySet } from "./jwk-set.ts";
 
 /** What a key lookup found; `missing` reasons go to audit. */
@@ -42,15 +43,21 @@ export function createRemoteJwksSource(options: RemoteJwksOptions): KeySource {
   let closed = false;
 
   async function fetchOnce(): Promise<boolean> {
+    const abort = new AbortController();
     try {
       const response = await fetch(options.url, {
         headers: { accept: "application/jwk-set+json, application/json" },
         redirect: "error",
-        signal: AbortSignal.timeout(options.fetchTimeoutMs),
+        signal: AbortSignal.any([abort.signal, AbortSignal.timeout(options.fetchTimeoutMs)]),
       });
       if (response.status !== 200) return failed(`status ${response.status}`, response);
-      const text = await response.text();
-      if (text.length > options.maxBytes) return failed("document too large");
+      // A hostile or broken IdP may send gigabytes: stop reading past maxBytes and drop the
+      // connection, rather than buffering the whole body first.
+      const text = await readBoundedText(response, options.maxBytes);
+      if (text === null) {
+        abort.abort();
+        return failed("document too large");
+      }
       const document: unknown = JSON.parse(text);
       const imported = await importKeySet(document, options.algorithms);
       if (!imported) return failed("no usable key in document");

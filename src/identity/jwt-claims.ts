@@ -67,6 +67,37 @@ export function validateClaims(
   return null;
 }
 
+/** The instants (Unix ms) between which `validateClaims` accepts a payload it accepted once. */
+export interface ValidityWindow {
+  readonly fromMs: number;
+  readonly untilMs: number;
+}
+
+/**
+ * When the time rules of `validateClaims` start and stop accepting an already validated payload,
+ * so a cached verification re-applies every one of them (exp, nbf, iat in the future, maximum
+ * age) with two comparisons. `validateClaims` compares whole seconds (`floor(now)`), hence the
+ * rounding: each bound is the first millisecond at which its rule's answer changes.
+ */
+export function validityWindow(
+  payload: Record<string, unknown>,
+  rules: ClaimRules,
+): ValidityWindow {
+  const leeway = rules.leewaySec;
+  const { exp, nbf, iat } = payload as { exp: number; nbf?: number; iat?: number };
+  // Expired once floor(now) >= exp + leeway.
+  let untilSec = Math.ceil(exp + leeway);
+  // Too old once floor(now) > iat + maxAge + leeway.
+  if (rules.maxTokenAgeSec !== undefined && iat !== undefined) {
+    untilSec = Math.min(untilSec, Math.floor(iat + rules.maxTokenAgeSec + leeway) + 1);
+  }
+  // Not yet valid (nbf) or issued in the future (iat) while floor(now) < claim - leeway.
+  let fromSec = -Infinity;
+  if (nbf !== undefined) fromSec = Math.ceil(nbf - leeway);
+  if (iat !== undefined) fromSec = Math.max(fromSec, Math.ceil(iat - leeway));
+  return { fromMs: fromSec * 1000, untilMs: untilSec * 1000 };
+}
+
 function isNumericDate(value: unknown): value is number {
   return typeof value === "number" && Number.isFinite(value);
 }

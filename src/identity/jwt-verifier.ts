@@ -2,6 +2,7 @@ import { compactVerify } from "jose";
 import {
   claimsToIdentity,
   validateClaims,
+  validityWindow,
   type ClaimNames,
   type ClaimReason,
   type ClaimRules,
@@ -27,7 +28,9 @@ export type JwtResult =
   | {
       readonly ok: true;
       readonly identity: Identity;
-      /** `exp` plus leeway: a cached verification is good until then. */
+      /** A cached verification is good from this instant (nbf, iat minus leeway)... */
+      readonly validFromMs: number;
+      /** ...until this one (the earlier of exp plus leeway and the maximum token age). */
       readonly validUntilMs: number;
       readonly issuedAtSec: number;
     }
@@ -104,8 +107,14 @@ export function createIssuerVerifier(options: IssuerVerifierOptions): IssuerVeri
     const issuedAtSec = typeof payload.iat === "number" ? payload.iat : 0;
     const revoked = options.stillValid?.(identity, issuedAtSec, nowMs);
     if (revoked) return fail(revoked);
-    const validUntilMs = ((payload.exp as number) + options.rules.leewaySec) * 1000;
-    return { ok: true, identity, validUntilMs, issuedAtSec };
+    const window = validityWindow(payload, options.rules);
+    return {
+      ok: true,
+      identity,
+      validFromMs: window.fromMs,
+      validUntilMs: window.untilMs,
+      issuedAtSec,
+    };
   }
 
   return { ...options, verify, close: () => options.source.close() };

@@ -22,18 +22,22 @@ CREATE TABLE IF NOT EXISTS signing_keys (
 
 type Row = Record<string, unknown>;
 
+/** How long a connection waits for another process's lock before SQLITE_BUSY. */
+const busyTimeoutMs = 5000;
+
 /**
  * Opens (creating if needed) the identity store. WAL lets the CLI write while the gateway
- * reads; the busy timeout makes a concurrent writer wait instead of failing. Transactions that
- * read before they write start IMMEDIATE, so two processes (CLI, workers, nodes on one file)
- * serialise instead of one failing to upgrade a stale read snapshot.
+ * reads; the busy timeout (set first, so even the journal-mode switch waits) makes a concurrent
+ * writer wait instead of failing. Transactions that read before they write start IMMEDIATE, so
+ * two processes (CLI, workers, nodes on one file) serialise instead of one failing to upgrade a
+ * stale read snapshot.
  */
 export function openSqliteStore(file: string): IdentityStore {
   mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
   const db = new Database(file, { create: true, strict: true });
   chmodSync(file, 0o600);
-  db.run("PRAGMA journal_mode = WAL");
-  db.run("PRAGMA busy_timeout = 5000");
+  db.run(`PRAGMA busy_timeout = ${busyTimeoutMs}`);
+  switchToWal(db);
   db.run("PRAGMA synchronous = NORMAL");
   db.run(schema);
 
@@ -139,6 +143,33 @@ export function openSqliteStore(file: string): IdentityStore {
 
     close: () => db.close(),
   };
+}
+
+/**
+ * Puts the file in WAL mode. Workers of `serve --workers N` open a fresh file at the same
+ * moment and the switch needs an exclusive lock: the busy timeout set before it makes each one
+ * wait its turn. SQLite can still answer SQLITE_BUSY without calling the busy handler (for
+ * example SQLITE_BUSY_RECOVERY while another connection recovers the WAL), and the pragma
+ * returns the old mode instead of failing when it could not switch; both are retried until the
+ * busy timeout runs out.
+ */
+function switchToWal(db: Database): void {
+  const mode = db.query<{ journal_mode: string }, []>("PRAGMA journal_mode = WAL");
+  const deadline = Date.now() + busyTimeoutMs;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      if (mode.get()?.journal_mode.toLowerCase() === "wal") return;
+      if (Date.now() >= deadline) throw new Error("could not switch the identity store to WAL");
+    } catch (error) {
+      if (!isBusy(error) || Date.now() >= deadline) throw error;
+    }
+    Bun.sleepSync(Math.min(5 * attempt, 50));
+  }
+}
+
+function isBusy(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === "string" && (code === "SQLITE_BUSY" || code.startsWith("SQLITE_BUSY_"));
 }
 
 function insertSigning(db: Database, k: SigningKeyRecord): void {

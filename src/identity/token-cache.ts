@@ -6,15 +6,18 @@ export interface VerifiedToken {
   readonly verifier: IssuerVerifier;
   readonly keyGeneration: number;
   readonly identity: Identity;
+  /** The token's time rules (nbf, iat, exp, maximum age) as one window, checked on every hit. */
+  readonly validFromMs: number;
   readonly validUntilMs: number;
   readonly issuedAtSec: number;
 }
 
 /**
  * Verified tokens by SHA-256 of the token, so the hot path does not re-check a signature per
- * request and the cache never holds a usable token. An entry is good until the token's `exp`
- * (plus leeway) and only while its issuer's key set is unchanged: a key the issuer removed stops
- * validating cached tokens at the next refresh. Insertion order doubles as eviction order.
+ * request and the cache never holds a usable token. An entry is good only inside the window the
+ * issuer's time rules allow (`exp` plus leeway, `maxTokenAgeSec` after `iat`, not before `nbf`)
+ * and only while its issuer's key set is unchanged: a key the issuer removed stops validating
+ * cached tokens at the next refresh. Insertion order doubles as eviction order.
  */
 export interface TokenCache {
   /** Base64 SHA-256 of the token; computed once per request and used for get and set. */
@@ -35,6 +38,8 @@ export function createTokenCache(maxEntries: number): TokenCache {
         entries.delete(key);
         return null;
       }
+      // Before nbf (a clock stepped back): miss, but keep the entry for when it becomes valid.
+      if (nowMs < entry.validFromMs) return null;
       return entry;
     },
     set(key, entry) {

@@ -30,7 +30,13 @@ beforeAll(async () => {
   u1 = await startUpstream();
   gw = await startGateway({
     upstreams: { u1: { targets: [u1.url] } },
-    identity: { issuers: [issuer("idp", 60), issuer("short", 2)] },
+    identity: {
+      issuers: [
+        issuer("idp", 60),
+        issuer("short", 2),
+        { ...issuer("aged", 0), issuer: "https://aged.example.test", maxTokenAgeSec: 3 },
+      ],
+    },
     routes: [
       {
         id: "rep",
@@ -38,6 +44,14 @@ beforeAll(async () => {
         methods: ["GET"],
         upstream: "u1",
         auth: { jwt: ["idp"] },
+        access: { roles: ["reports"] },
+      },
+      {
+        id: "rep-aged",
+        path: "/v1/aged",
+        methods: ["GET"],
+        upstream: "u1",
+        auth: { jwt: ["aged"] },
         access: { roles: ["reports"] },
       },
       {
@@ -96,6 +110,28 @@ describe("C012 expiry, not-before, issued-at and clock leeway", () => {
     expect((await call(gw, "/v1/short", { authorization: `Bearer ${token}` })).status).toBe(200);
     await Bun.sleep(5_500);
     expect((await call(gw, "/v1/short", { authorization: `Bearer ${token}` })).status).toBe(401);
+    expect(u1.records.length).toBe(before + 2);
+  }, 15_000);
+
+  test("C012 a cached token stops working once older than maxTokenAgeSec", async () => {
+    const before = u1.records.length;
+    const iat = now() - 2;
+    const aged = (jti: string) =>
+      mint(
+        { iss: "https://aged.example.test", sub: "rita", roles: ["reports"], iat, jti },
+        {},
+        k1,
+      );
+    const send = (token: string) => call(gw, "/v1/aged", { authorization: `Bearer ${token}` });
+    const token = aged("cached");
+    expect((await send(token)).status).toBe(200);
+    expect((await send(token)).status).toBe(200);
+
+    // Age 4 s > 3 s with no leeway: the cached verification must not outlive the rule.
+    const tooOldAtMs = (iat + 4) * 1000 + 100;
+    await Bun.sleep(Math.max(0, tooOldAtMs - Date.now()));
+    expect((await send(token)).status).toBe(401);
+    expect((await send(aged("never-seen"))).status).toBe(401);
     expect(u1.records.length).toBe(before + 2);
   }, 15_000);
 });

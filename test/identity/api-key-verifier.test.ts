@@ -159,6 +159,62 @@ describe("API key verification against the store", () => {
     expect(staleKeys(store, 30 * 86_400_000, now)).toEqual([]);
   });
 
+  test("a key verified before still meets revocation, expiry and disable on its next use", () => {
+    const { store } = freshStore();
+    const now = Date.now();
+    addConsumer(store, { id: "carol", scopes: ["read"], expiresAtMs: now + 120_000 }, now);
+    const make = (ttlSec?: number) =>
+      createKey(store, { consumerId: "carol", prefix: "pk_live", ttlSec }, now);
+    const expiring = make(60);
+    const revoked = make();
+    const disabled = make();
+    const verifier = createApiKeyVerifier(store);
+    for (const { key } of [expiring, revoked, disabled]) {
+      expect(verifier.verify(key, now).ok).toBe(true);
+      expect(verifier.verify(key, now + 1).ok).toBe(true);
+    }
+
+    expect(verifier.verify(expiring.key, now + 60_000)).toEqual({
+      ok: false,
+      reason: "authn.api_key.expired",
+    });
+    expect(verifier.verify(revoked.key, now + 120_000)).toEqual({
+      ok: false,
+      reason: "authn.api_key.consumer_expired",
+    });
+
+    revokeKey(store, revoked.record.keyId, now);
+    verifier.invalidate();
+    expect(verifier.verify(revoked.key, now)).toEqual({
+      ok: false,
+      reason: "authn.api_key.revoked",
+    });
+    expect(verifier.verify(disabled.key, now).ok).toBe(true);
+    disableConsumer(store, "carol", now);
+    verifier.invalidate();
+    expect(verifier.verify(disabled.key, now).ok).toBe(false);
+  });
+
+  test("a string one character off a verified key still gets the full check", () => {
+    const { store } = freshStore();
+    const now = Date.now();
+    const { key, record } = withAlice(store, now);
+    const verifier = createApiKeyVerifier(store);
+    expect(verifier.verify(key, now).ok).toBe(true);
+
+    const last = key.at(-1) === "A" ? "B" : "A";
+    expect(verifier.verify(key.slice(0, -1) + last, now)).toEqual({
+      ok: false,
+      reason: "authn.api_key.malformed",
+    });
+    expect(verifier.verify(withId(generateApiKey("pk_live").full, record.keyId), now)).toEqual({
+      ok: false,
+      reason: "authn.api_key.secret_mismatch",
+    });
+    expect(verifier.verify(`${key} `, now).ok).toBe(false);
+    expect(verifier.verify(key, now).ok).toBe(true);
+  });
+
   test("a key's scopes can only narrow its consumer's", () => {
     const { store } = freshStore();
     withAlice(store);

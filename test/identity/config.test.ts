@@ -1,4 +1,5 @@
 import { describe, expect, test } from "bun:test";
+import { generateKeyPairSync, type KeyObject } from "node:crypto";
 import { stringify } from "yaml";
 import { ConfigError, parseConfigText } from "../../src/config/load.ts";
 
@@ -76,6 +77,56 @@ describe("identity config", () => {
         'identity.tokens.exchangeIssuers[0]: unknown issuer "nope"',
         'routes[0].auth.jwt[1]: unknown issuer "missing"',
       ]),
+    );
+  });
+
+  test("refuses duplicate consumer ids instead of keeping the last one", () => {
+    const found = problems({
+      identity: { consumers: [{ id: "acme" }, { id: "globex" }, { id: "acme", roles: ["admin"] }] },
+    });
+    expect(found).toEqual(['identity.consumers[2].id: duplicate consumer id "acme"']);
+  });
+
+  test("refuses static issuer keys that could never verify a token, naming the key", () => {
+    const rsa = generateKeyPairSync("rsa", { modulusLength: 2048 });
+    const good = rsa.publicKey.export({ format: "jwk" });
+    const small = generateKeyPairSync("rsa", { modulusLength: 1024 }).publicKey;
+    const ec = generateKeyPairSync("ec", { namedCurve: "P-256" }).publicKey;
+    const pem = (key: KeyObject) => key.export({ type: "spki", format: "pem" }).toString();
+    const keys = [
+      { kid: "good", jwk: good },
+      { kid: "nope", pem: "nope", alg: "RS256" },
+      { kid: "tiny-n", jwk: { kty: "RSA", n: "AA", e: "AQAB" } },
+      { kid: "1024", pem: pem(small), alg: "RS256" },
+      { kid: "ec", pem: pem(ec), alg: "ES256" },
+      { kid: "priv", pem: rsa.privateKey.export({ type: "pkcs8", format: "pem" }), alg: "RS256" },
+      { kid: "good", jwk: good },
+    ];
+    const found = problems({
+      identity: {
+        issuers: [{ ...issuer, jwksUrl: undefined, algorithms: ["RS256"], keys }],
+      },
+    });
+    const at = "identity.issuers[0].keys";
+    expect(found).toEqual([
+      `${at}[1].pem: not a PEM public key or certificate`,
+      `${at}[2].jwk: RSA keys need a modulus of at least 2048 bits`,
+      `${at}[3].pem: RSA keys need a modulus of at least 2048 bits`,
+      `${at}[4].pem: key type, curve or alg fits none of the issuer's algorithms (RS256)`,
+      `${at}[5].pem: a private key; give the SPKI public key`,
+      `${at}[6]: another key of this issuer has this kid (or none)`,
+    ]);
+  });
+
+  test("accepts usable static keys given as JWK or PEM", () => {
+    const ed = generateKeyPairSync("ed25519").publicKey;
+    const rsa = generateKeyPairSync("rsa", { modulusLength: 2048 }).publicKey;
+    const keys = [
+      { kid: "a", jwk: rsa.export({ format: "jwk" }) },
+      { kid: "b", pem: ed.export({ type: "spki", format: "pem" }).toString(), alg: "EdDSA" },
+    ];
+    expect(problems({ identity: { issuers: [{ ...issuer, jwksUrl: undefined, keys }] } })).toEqual(
+      [],
     );
   });
 

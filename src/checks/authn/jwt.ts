@@ -26,6 +26,7 @@ export function createJwtCheck(verifiers: readonly IssuerVerifier[], cache: Toke
       verifier,
       keyGeneration: verifier.source.generation,
       identity: result.identity,
+      validFromMs: result.validFromMs,
       validUntilMs: result.validUntilMs,
       issuedAtSec: result.issuedAtSec,
     });

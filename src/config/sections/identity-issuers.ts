@@ -82,7 +82,7 @@ export const issuerSchema = z
           .default(256 * 1024),
       })
       .prefault({}),
-    /** Verified tokens kept (by SHA-256 of the token) until their `exp`. */
+    /** Verified tokens kept (by SHA-256 of the token) while their time claims allow. */
     cacheMaxEntries: z.number().int().min(0).default(10_000),
     /** No usable keys at all (never fetched): `deny` answers 503, `allow` passes as anonymous. */
     onError: z.enum(["deny", "allow"]).default("deny"),
@@ -93,3 +93,4 @@ export const issuerSchema = z
   );
 
 export type IssuerConfig = z.infer<typeof issuerSchema>;
+export type StaticKeyConfig = z.infer<typeof staticKeySchema>;

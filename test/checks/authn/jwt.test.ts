@@ -9,6 +9,7 @@ import {
   createIssuerVerifier,
   type IssuerVerifierOptions,
 } from "../../../src/identity/jwt-verifier.ts";
+import { validateClaims } from "../../../src/identity/jwt-claims.ts";
 import { createTokenCache } from "../../../src/identity/token-cache.ts";
 import type { Verdict } from "../../../src/pipeline/verdict.ts";
 import type { RequestContext } from "../../../src/server/context.ts";
@@ -211,6 +212,31 @@ describe("JWT check", () => {
     const entry = local.get(local.keyOf(token), Date.now());
     expect(entry?.validUntilMs).toBe((now() + 2 + 60) * 1000);
     expect(local.get(local.keyOf(token), (now() + 63) * 1000)).toBeNull();
+  });
+
+  test("a cached token keeps to nbf and maxTokenAgeSec, not only to exp", async () => {
+    const rules = {
+      issuer: testIssuer,
+      audiences: new Set(["gw-api"]),
+      leewaySec: 0,
+      maxTokenAgeSec: 3,
+    };
+    const aged = verifierFor([rsa.publicJwk], { rules });
+    const local = createTokenCache(100);
+    const iat = now();
+    const payload = { iss: testIssuer, aud: "gw-api", sub: "a", iat, nbf: iat, exp: iat + 300 };
+    const token = mint(payload, {}, rsa);
+    expect((await run(token, createJwtCheck([aged], local))).reason).toBe("allow");
+
+    const key = local.keyOf(token);
+    const lastGoodMs = (iat + 4) * 1000 - 1;
+    expect(validateClaims(payload, rules, Math.floor(lastGoodMs / 1000))).toBeNull();
+    expect(validateClaims(payload, rules, iat + 4)).toBe("authn.jwt.too_old");
+    expect(local.get(key, iat * 1000 - 1)).toBeNull();
+    expect(local.get(key, lastGoodMs)).not.toBeNull();
+    expect(local.get(key, (iat + 4) * 1000)).toBeNull();
+    expect(local.get(key, lastGoodMs)).toBeNull();
+    aged.close();
   });
 
   test("a key removed from the JWKS stops validating cached tokens", async () => {
