@@ -14,6 +14,27 @@ export function crossCheckConfig(config: GatewayConfig): CrossProblem[] {
   const problems = routeReferenceProblems(config.routes, Object.keys(config.upstreams));
   for (const p of identityReferenceProblems(config)) problems.push(at(p.segments, p.message));
   for (const p of routeTableProblems(config.routes)) problems.push(at(p.segments, p.message));
+  problems.push(...duplicateLimitIds(config));
+  return problems;
+}
+
+/**
+ * Limit ids name counters in audit records, headers and gossip; two limits with one id on the
+ * same route would be indistinguishable there.
+ */
+function duplicateLimitIds(config: GatewayConfig): CrossProblem[] {
+  const problems: CrossProblem[] = [];
+  config.routes.forEach((route, routeIndex) => {
+    const seen = new Set<string>();
+    (route.limits ?? []).forEach((limit, limitIndex) => {
+      const id = (limit as { id?: string }).id;
+      if (id === undefined) return;
+      if (seen.has(id)) {
+        problems.push(at(["routes", routeIndex, "limits", limitIndex, "id"], `duplicate limit id "${id}"`));
+      }
+      seen.add(id);
+    });
+  });
   return problems;
 }
 

@@ -70,6 +70,8 @@ export function createAdminServer(gateway: Gateway, config: GatewayConfig): Serv
     hostname: config.admin.host,
     port: adminPortFor(config.admin.port),
     development: false,
+    // Admin bodies are small JSON documents (a consumer, a key request); nothing needs more.
+    maxRequestBodySize: 1024 * 1024,
     fetch: async (request) => {
       const path = new URL(request.url).pathname;
       const requestId = requestIdFor(request.headers.get("x-request-id"));
@@ -120,7 +122,10 @@ function decodeSegment(segment: string): string {
 function authorized(request: Request, token: Buffer | null): boolean {
   if (!token) return false;
   const header = request.headers.get("authorization") ?? "";
-  const presented = Buffer.from(header.replace(/^Bearer\s+/i, ""));
+  // RFC 6750 §2.1: the token comes after the Bearer scheme; a bare token is not accepted.
+  const match = /^Bearer +(\S+)$/i.exec(header);
+  if (!match) return false;
+  const presented = Buffer.from(match[1]!);
   return presented.length === token.length && timingSafeEqual(presented, token);
 }
 

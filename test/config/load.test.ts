@@ -87,3 +87,14 @@ routes:
     expect(problems[0]?.line).toBeGreaterThanOrEqual(2);
   });
 });
+
+describe("cross-section checks", () => {
+  test("refuses two limits with one id on the same route", () => {
+    const text = `${minimal}    limits:
+      - { id: l, key: route, ratePerSec: 1, burst: 1 }
+      - { id: l, key: route, ratePerSec: 2, burst: 2 }
+`;
+    const problems = problemsOf(text);
+    expect(problems).toContainEqual({ path: "routes[0].limits[1].id", message: 'duplicate limit id "l"', line: 11 });
+  });
+});
