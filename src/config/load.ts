@@ -48,14 +48,17 @@ export function loadConfigFile(
   env: Record<string, string | undefined> = process.env,
   extraCheck?: ExtraConfigCheck,
 ) {
-  let text: string;
+  return parseConfigText(readYamlFile(file), file, env, extraCheck);
+}
+
+/** Reads a YAML file's text; an unreadable file is a ConfigError naming why. */
+export function readYamlFile(file: string): string {
   try {
-    text = readFileSync(file, "utf8");
+    return readFileSync(file, "utf8");
   } catch (error) {
     const reason = (error as NodeJS.ErrnoException).code ?? "unreadable";
     throw new ConfigError(file, [{ path: "", message: `cannot read file (${reason})` }]);
   }
-  return parseConfigText(text, file, env, extraCheck);
 }
 
 /** Parses YAML text into a frozen, validated config; throws ConfigError listing all problems. */

@@ -1,8 +1,7 @@
-import { readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { LineCounter, parseDocument } from "yaml";
 import { z } from "zod";
-import { ConfigError, formatPath, type ConfigProblem } from "../config/load.ts";
+import { ConfigError, formatPath, readYamlFile, type ConfigProblem } from "../config/load.ts";
 
 const callerSchema = z.strictObject({
   roles: z.array(z.string().min(1)).default([]),
@@ -51,13 +50,7 @@ export interface PolicyTestFile {
 
 /** Reads and validates a policy test table; throws ConfigError with lines on bad input. */
 export function loadPolicyTestFile(file: string): PolicyTestFile {
-  let text: string;
-  try {
-    text = readFileSync(file, "utf8");
-  } catch (error) {
-    const reason = (error as NodeJS.ErrnoException).code ?? "unreadable";
-    throw new ConfigError(file, [{ path: "", message: `cannot read file (${reason})` }]);
-  }
+  const text = readYamlFile(file);
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, uniqueKeys: true });
   const lineAt = (offset: number | undefined) =>
