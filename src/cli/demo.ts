@@ -1,6 +1,7 @@
 import type { Command } from "commander";
 import { demoApis, serveDemoApi, type DemoApiName } from "../demo/demo-apis.ts";
 import { issueDemoKeys } from "../demo/demo-keys.ts";
+import { ConfigError } from "../config/load.ts";
 import { defaultConfigPath, parsePort, serve } from "./serve.ts";
 
 /** How to start this same program again: the compiled binary alone, or bun plus the entry file. */
@@ -36,7 +37,15 @@ async function runDemo(configPath: string) {
   const stopChildren = () => children.forEach((child) => child.kill());
   process.on("exit", stopChildren);
 
-  const keys = issueDemoKeys(configPath, ["telemetry-agent", "vendor-a-app", "finance-app"]);
+  let keys: Record<string, string>;
+  try {
+    keys = issueDemoKeys(configPath, ["telemetry-agent", "vendor-a-app", "finance-app"]);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    console.error(error.message);
+    stopChildren();
+    process.exit(1);
+  }
   const gateway = await serve(configPath, {});
   await Promise.all(Object.values(demoApis).map((api) => waitUntilListening(api.port)));
   console.log(demoWelcome(gateway.proxyUrl, gateway.adminUrl, configPath, keys));

@@ -1,4 +1,5 @@
 import { readFileSync } from "node:fs";
+import { dirname, resolve } from "node:path";
 import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, visit, type Document, type Node } from "yaml";
 import type { z } from "zod";
 import { gatewayConfigSchema, type GatewayConfig } from "./schema.ts";
@@ -48,7 +49,19 @@ export function loadConfigFile(
   env: Record<string, string | undefined> = process.env,
   extraCheck?: ExtraConfigCheck,
 ) {
-  return parseConfigText(readYamlFile(file), file, env, extraCheck);
+  return parseConfigText(readYamlFile(file), file, env, extraCheck, dirname(resolve(file)));
+}
+
+/**
+ * Relative file locations in a config file mean "next to this file", not "wherever the
+ * command was started", so the gateway and every CLI command given the same file use the
+ * same identity store, audit folder and log.
+ */
+function resolveRelativePaths(config: GatewayConfig, baseDir: string): void {
+  const mutable = config as { dataDir: string; log: { file?: string }; audit: { dir?: string } };
+  mutable.dataDir = resolve(baseDir, config.dataDir);
+  if (config.log.file) mutable.log.file = resolve(baseDir, config.log.file);
+  if (config.audit.dir) mutable.audit.dir = resolve(baseDir, config.audit.dir);
 }
 
 /** Reads a YAML file's text; an unreadable file is a ConfigError naming why. */
@@ -67,6 +80,7 @@ export function parseConfigText(
   file = "<config>",
   env: Record<string, string | undefined> = process.env,
   extraCheck?: ExtraConfigCheck,
+  baseDir?: string,
 ): GatewayConfig {
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
@@ -102,6 +116,7 @@ export function parseConfigText(
     throw new ConfigError(file, [...envProblems, ...schemaProblems, ...references]);
   }
 
+  if (baseDir) resolveRelativePaths(parsed.data, baseDir);
   const located = [...crossCheckConfig(parsed.data), ...(extraCheck?.(parsed.data) ?? [])];
   const crossProblems = located.map((p) => ({
     ...p,

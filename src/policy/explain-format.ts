@@ -22,8 +22,10 @@ export function formatExplanation(request: ExplainRequest, e: Explanation): stri
     lines.push(["route", params ? `${route}  (${params})` : route]);
   }
   if (e.stage === "authz") {
-    if (e.matching.length === 0) lines.push(["matching", "no rule speaks for this caller here"]);
-    e.matching.forEach((rule, i) => lines.push([i === 0 ? "matching" : "", describe(rule)]));
+    // Every rule that applies to this caller here, whatever the outcome: a grant can match and
+    // still lose to a deny, a missing scope or the tenant binding (the decision line says which).
+    if (e.matching.length === 0) lines.push(["rules", "no rule speaks for this caller here"]);
+    e.matching.forEach((rule, i) => lines.push([i === 0 ? "rules" : "", describe(rule)]));
   }
   return lines.map(([label, text]) => `${label.padEnd(9)} ${text}`.trimEnd()).join("\n");
 }
