@@ -47,7 +47,8 @@ export class Gateway implements GatewayState {
     const worker = workerInfo();
     // Under --workers every process logs as itself, as it is named in the cluster and audit.
     const nodeId = worker ? `${config.nodeId}-w${worker.index}` : config.nodeId;
-    const logger = createLogger({ level: config.log.level, file: config.log.file, nodeId });
+    const { level, file, bufferBytes } = config.log;
+    const logger = createLogger({ level, file, nodeId, bufferBytes });
     if (warnings.length > 0) logger.warn({ warnings }, "policy compiled with warnings");
     const services = await createServices(config, logger);
     const generation = compileGeneration(config, services, 1, null);

@@ -124,7 +124,8 @@ function withTestDefaults(config: Record<string, unknown>, dataDir: string, logP
     ...config,
     listen: { host: "127.0.0.1", port: 0, ...section("listen") },
     admin: { host: "127.0.0.1", port: 0, token: testAdminToken, ...section("admin") },
-    log: { level: "info", file: logPath, ...section("log") },
+    // Unbuffered log lines, so a test reads what was logged the moment it was logged.
+    log: { level: "info", file: logPath, bufferBytes: 0, ...section("log") },
   };
 }
 

@@ -49,4 +49,9 @@ export const logSchema = z.strictObject({
   file: z.string().optional(),
   /** Write one access record per request. */
   access: z.boolean().default(true),
+  /**
+   * Lines are written in batches of this many bytes (and at least every 100 ms); 0 writes each
+   * line at once. One write per access record cost about 110 µs of CPU per request.
+   */
+  bufferBytes: z.number().int().min(0).max(1024 * 1024).default(8 * 1024),
 });
