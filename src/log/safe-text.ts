@@ -1,11 +1,12 @@
 /**
- * Makes an attacker-controlled string safe to put in a log or audit field: bounded in length,
- * and with every control character, line or paragraph separator and lone surrogate written as
- * a visible `\uXXXX` escape. JSON encoding already escapes C0 controls, but a value also reaches
+ * Makes an attacker-controlled string safe to put in a log or audit field: bounded in length
+ * (1 KiB by default, so no value a client sends can grow a record without bound), and with
+ * every control character, line or paragraph separator and lone surrogate written as a visible
+ * `\uXXXX` escape. JSON encoding already escapes C0 controls, but a value also reaches
  * terminals, CSV exports and line-based tools, where a raw CR, LF, ESC or U+2028 could start
  * what looks like a second record.
  */
-export function safeText(value: string, maxLength = 2048): string {
+export function safeText(value: string, maxLength = 1024): string {
   const clipped = value.length > maxLength ? value.slice(0, maxLength) : value;
   // Fast path: the common case (printable ASCII paths and ids) is one pass over char codes.
   if (!needsEscaping(clipped)) return clipped.length === value.length ? clipped : `${clipped}…`;
