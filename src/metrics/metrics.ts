@@ -1,7 +1,8 @@
-import { Counter, Gauge, Histogram, Registry } from "prom-client";
+import { Counter, Gauge, Registry } from "prom-client";
 import type { AuditTrail } from "../audit/trail.ts";
 import type { RequestContext } from "../server/context.ts";
 import { FastHistogram } from "./fast-histogram.ts";
+import { LabelledHistogram } from "./labelled-histogram.ts";
 import { RequestCounts, type CountedDecision } from "./request-counts.ts";
 
 /** What the request path and the pipeline report; everything else is read at scrape time. */
@@ -58,13 +59,13 @@ export function createMetrics(audit: AuditTrail, options: MetricsOptions = {}): 
     latencyBuckets,
     registry,
   );
-  const checkDuration = new Histogram({
-    name: "portcullis_check_duration_seconds",
-    help: `Time spent in each check, sampled on one request in ${sampleEvery}.`,
-    labelNames: ["check"] as const,
-    buckets: checkBuckets,
-    registers: [registry],
-  });
+  const checkDuration = new LabelledHistogram(
+    "portcullis_check_duration_seconds",
+    `Time spent in each check, sampled on one request in ${sampleEvery}.`,
+    "check",
+    checkBuckets,
+    registry,
+  );
   const upstreamErrors = new Counter({
     name: "portcullis_upstream_errors_total",
     help: "Upstream exchanges that failed, by route and category.",
@@ -91,7 +92,7 @@ export function createMetrics(audit: AuditTrail, options: MetricsOptions = {}): 
       return true;
     },
     observeCheck(checkId, durationMs) {
-      checkDuration.observe({ check: checkId }, durationMs / 1000);
+      checkDuration.observe(checkId, durationMs / 1000);
     },
     render: () => registry.metrics(),
   };

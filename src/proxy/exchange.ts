@@ -5,7 +5,8 @@ import { unwatchDeadline, watchDeadline, type Deadline } from "./head-deadlines.
 import type { ConnectionUser, Http1Connection } from "./http1-connection.ts";
 import { sendRequestBody } from "./request-body.ts";
 import { HeadReader } from "./head-reader.ts";
-import { clientResponse, type ResponseHead } from "./response-head.ts";
+import { clientResponse } from "./client-response.ts";
+import type { ResponseHead } from "./response-head.ts";
 import { UpstreamError } from "./upstream-error.ts";
 
 /** What one exchange sends. The head already carries its framing field and final CRLF. */
@@ -74,10 +75,10 @@ export class Exchange implements ConnectionUser, Deadline {
   /** When the response head is overdue (performance.now()); see head-deadlines.ts. */
   deadline = 0;
   private drainWaiter: (() => void) | null = null;
-  private signal: AbortSignal | null = null;
   /** Bytes followed the end of the message: the connection cannot carry another one. */
   private excess = false;
-  private onAbort: (() => void) | null = null;
+  /** The client's abort signal still cancels the exchange (until the response is handed out). */
+  private watchingClient = false;
 
   constructor(
     readonly connection: Http1Connection,
@@ -96,8 +97,11 @@ export class Exchange implements ConnectionUser, Deadline {
     const { connection, request } = this;
     if (signal?.aborted) return this.abort();
     if (signal) {
-      this.signal = signal;
-      signal.addEventListener("abort", (this.onAbort = () => this.abort()));
+      // The exchange itself is the listener (`handleEvent`): no closure per request, and it is
+      // never removed (each removeEventListener is a native call); once the response is handed
+      // out, `watchingClient` is cleared and a late abort event is ignored.
+      this.watchingClient = true;
+      signal.addEventListener("abort", this);
     }
     connection.user = this;
     connection.uses++;
@@ -198,7 +202,9 @@ export class Exchange implements ConnectionUser, Deadline {
     // The common case: a length-delimited body that arrived with its head needs no decoder.
     if (head.framing === "length" && rest.length >= head.contentLength) {
       this.excess = rest.length > head.contentLength;
-      if (head.contentLength > 0) this.collected.push(rest.subarray(0, head.contentLength));
+      const length = head.contentLength;
+      // Usually the body is exactly the rest of the read: no second view is needed.
+      if (length > 0) this.collected.push(this.excess ? rest.subarray(0, length) : rest);
       this.phase = Phase.Collect;
       return this.complete();
     }
@@ -265,8 +271,12 @@ export class Exchange implements ConnectionUser, Deadline {
   }
 
   private stopWatchingClient(): void {
-    if (this.onAbort !== null) this.signal!.removeEventListener("abort", this.onAbort);
-    this.onAbort = null;
+    this.watchingClient = false;
+  }
+
+  /** The client's request signal fired (EventListener interface). */
+  handleEvent(): void {
+    if (this.watchingClient) this.abort();
   }
 
   /** The response head did not come in time. */

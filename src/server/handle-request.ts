@@ -215,6 +215,18 @@ const validHost = /^(?:[a-z0-9_-]+(?:\.[a-z0-9_-]+)*\.?|\[[0-9a-f:.]+\])(?::\d{1
  */
 function hostOf(header: string | null): string {
   if (!header) return "";
+  // Clients send the same few Host values; the last answer is kept (a pure function of it).
+  if (header === lastHostHeader) return lastHost;
+  const host = parseHost(header);
+  lastHostHeader = header;
+  lastHost = host;
+  return host;
+}
+
+let lastHostHeader = "";
+let lastHost = "";
+
+function parseHost(header: string): string {
   const host = header.toLowerCase();
   if (!validHost.test(host)) return "";
   if (host.startsWith("[")) return host.slice(0, host.indexOf("]") + 1);
