@@ -78,6 +78,9 @@ export function demoWelcome(
   const cli = Bun.main.endsWith(".ts") ? "npx bun src/main.ts" : process.execPath;
   // Each example prints the body, then the status code on a line of its own.
   const status = "-w '\\n%{http_code}\\n'";
+  const charge = `${proxy}/payments/charge -d '{"amountCents":100}'`;
+  const exchange = `-d grant_type=client_credentials -d client_secret=${vendorA}`;
+  const explain = "--identity telemetry-agent --method POST --path /payments/charge";
   return `
 Portcullis demo is running.
   gateway  ${proxy}
@@ -96,9 +99,9 @@ Try (each prints the body, then the status its comment names):
   # 200: the telemetry agent reads telemetry
   curl -s ${status} -H 'X-API-Key: ${agent}' ${proxy}/telemetry/cpu
   # 403: the telemetry agent may never invoke payments
-  curl -s ${status} -X POST -H 'X-API-Key: ${agent}' ${proxy}/payments/charge -d '{"amountCents":100}'
+  curl -s ${status} -X POST -H 'X-API-Key: ${agent}' ${charge}
   # 200: finance may
-  curl -s ${status} -X POST -H 'X-API-Key: ${finance}' ${proxy}/payments/charge -d '{"amountCents":100}'
+  curl -s ${status} -X POST -H 'X-API-Key: ${finance}' ${charge}
   # 200: vendor A reads its own invoices
   curl -s ${status} -H 'X-API-Key: ${vendorA}' ${proxy}/tenants/vendor-a/invoices
   # 403: vendor A's key does not reach vendor B's records
@@ -106,13 +109,13 @@ Try (each prints the body, then the status its comment names):
   # 401: no credential
   curl -s ${status} ${proxy}/telemetry/cpu
   # 200: exchange vendor A's key for a 5-minute token signed by the gateway
-  curl -s ${status} -X POST ${proxy}/oauth/token -d grant_type=client_credentials -d client_secret=${vendorA}
+  curl -s ${status} -X POST ${proxy}/oauth/token ${exchange}
   # 200: health of the gateway itself
   curl -s ${status} ${admin}/healthz
 
 Then, in another terminal:
   ${cli} audit query --config ${configPath} --decision deny
-  ${cli} policy explain --config ${configPath} --identity telemetry-agent --method POST --path /payments/charge
+  ${cli} policy explain --config ${configPath} ${explain}
 
 Ctrl-C stops everything.
 `;

@@ -45,11 +45,13 @@ async function superviseWorkers(configPath: string, workers: number, port?: numb
     console.error("--workers needs a fixed listen.port: port 0 would give each worker its own");
     process.exit(1);
   }
-  const argv = ["serve", "--config", configPath, ...(port !== undefined ? ["--port", String(port)] : [])];
+  const portArgs = port !== undefined ? ["--port", String(port)] : [];
+  const argv = ["serve", "--config", configPath, ...portArgs];
   const pool = await startWorkers(workers, argv, config);
   await pool.ready;
   const host = config.listen.host;
-  console.log(`portcullis supervising ${workers} workers on http://${host}:${port ?? config.listen.port}`);
+  const url = `http://${host}:${port ?? config.listen.port}`;
+  console.log(`portcullis supervising ${workers} workers on ${url}`);
   process.exit(await pool.exited);
 }
 

@@ -30,7 +30,8 @@ function duplicateLimitIds(config: GatewayConfig): CrossProblem[] {
       const id = (limit as { id?: string }).id;
       if (id === undefined) return;
       if (seen.has(id)) {
-        problems.push(at(["routes", routeIndex, "limits", limitIndex, "id"], `duplicate limit id "${id}"`));
+        const segments = ["routes", routeIndex, "limits", limitIndex, "id"];
+        problems.push(at(segments, `duplicate limit id "${id}"`));
       }
       seen.add(id);
     });

@@ -1,6 +1,16 @@
 import { readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
-import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, visit, type Document, type Node } from "yaml";
+import {
+  isMap,
+  isPair,
+  isScalar,
+  isSeq,
+  LineCounter,
+  parseDocument,
+  visit,
+  type Document,
+  type Node,
+} from "yaml";
 import type { z } from "zod";
 import { gatewayConfigSchema, type GatewayConfig } from "./schema.ts";
 import { crossCheckConfig, routeReferenceProblems } from "./cross-check.ts";

@@ -1,5 +1,11 @@
 import { z } from "zod";
-import { adminSchema, listenSchema, logSchema, pathRulesSchema, shutdownSchema } from "./sections/server.ts";
+import {
+  adminSchema,
+  listenSchema,
+  logSchema,
+  pathRulesSchema,
+  shutdownSchema,
+} from "./sections/server.ts";
 import { upstreamsSchema } from "./sections/upstreams.ts";
 import { routeSchema } from "./sections/routes.ts";
 import { identitySchema } from "./sections/identity.ts";
@@ -12,7 +18,7 @@ const cidr = z
   .string()
   .regex(/^[0-9a-fA-F:.]+(\/\d{1,3})?$/, "must be an IP address or CIDR such as 10.0.0.0/8");
 
-/** The whole gateway configuration. The TypeScript type is inferred from it, never written twice. */
+/** The whole gateway configuration. The TypeScript type is inferred from it, never written out. */
 export const gatewayConfigSchema = z.strictObject({
   /** Names this node in logs, audit records and the gossip cluster. */
   nodeId: z.string().min(1).default("node-1"),

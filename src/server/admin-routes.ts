@@ -9,7 +9,11 @@ import { policyAdminRoutes } from "../policy/admin-routes.ts";
 export interface AdminRoute {
   readonly method: "GET" | "POST" | "PUT" | "DELETE";
   readonly mutating: boolean;
-  handle(request: Request, params: Record<string, string>, env: AdminEnvironment): Promise<Response> | Response;
+  handle(
+    request: Request,
+    params: Record<string, string>,
+    env: AdminEnvironment,
+  ): Promise<Response> | Response;
 }
 
 export interface AdminEnvironment {

@@ -10,7 +10,9 @@ import { workerInfo } from "../cluster/workers.ts";
 
 /** The gateway's own endpoints: health, readiness, reload, and each subsystem's routes. */
 const coreRoutes: AdminRoutes = {
-  "/healthz": [{ method: "GET", mutating: false, handle: () => Response.json({ status: "alive" }) }],
+  "/healthz": [
+    { method: "GET", mutating: false, handle: () => Response.json({ status: "alive" }) },
+  ],
   "/readyz": [
     {
       method: "GET",

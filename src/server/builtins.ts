@@ -4,7 +4,10 @@ import type { RequestContext } from "./context.ts";
 import type { Services } from "./services.ts";
 
 /** An endpoint the gateway answers itself; returns null for requests that are not its own. */
-export type Builtin = (request: Request, ctx: RequestContext) => Response | Promise<Response> | null;
+export type Builtin = (
+  request: Request,
+  ctx: RequestContext,
+) => Response | Promise<Response> | null;
 
 /**
  * Endpoints the gateway answers itself on the proxy listener, tried before routing: the token

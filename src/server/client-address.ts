@@ -5,7 +5,11 @@ import { parseAddress, type AddressSet } from "./trusted-proxies.ts";
  * is X-Forwarded-For read, right to left, skipping trusted hops: the right-most untrusted entry
  * is the first address no trusted party vouches for (anything left of it is client-supplied).
  */
-export function resolveClientAddress(peer: string, forwardedFor: string | null, trusted: AddressSet) {
+export function resolveClientAddress(
+  peer: string,
+  forwardedFor: string | null,
+  trusted: AddressSet,
+): string {
   if (forwardedFor === null || trusted.isEmpty || !trusted.contains(peer)) return peer;
   const hops = forwardedFor.split(",");
   for (let i = hops.length - 1; i >= 0; i--) {

@@ -70,7 +70,8 @@ export class Gateway implements GatewayState {
       hostname: config.listen.host,
       port: this.options.port ?? config.listen.port,
       reusePort: this.options.reusePort ?? false,
-      // Bun serves a development error page with stack traces unless told otherwise (BUN-NOTES §1.12).
+      // Bun serves a development error page with stack traces unless told otherwise
+      // (BUN-NOTES §1.12).
       development: false,
       idleTimeout: config.listen.idleTimeoutSec,
       maxRequestBodySize: config.listen.maxBodyBytes,

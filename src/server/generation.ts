@@ -39,7 +39,8 @@ export function compileGeneration(
   const upstreams = new Map<string, Upstream>();
   for (const [name, settings] of Object.entries(config.upstreams)) {
     const old = previous?.upstreams.get(name);
-    const same = old && JSON.stringify(previous!.config.upstreams[name]) === JSON.stringify(settings);
+    const before = JSON.stringify(previous?.config.upstreams[name]);
+    const same = old && before === JSON.stringify(settings);
     upstreams.set(name, same ? old : createUpstream(name, settings));
   }
 

@@ -58,6 +58,7 @@ function parseIpv6(address: string): bigint {
   const headParts = head ? head.split(":") : [];
   const tailParts = tail ? tail.split(":") : [];
   const missing = 8 - headParts.length - tailParts.length;
-  const groups = [...headParts, ...Array<string>(tail === undefined ? 0 : missing).fill("0"), ...tailParts];
+  const zeros = Array<string>(tail === undefined ? 0 : missing).fill("0");
+  const groups = [...headParts, ...zeros, ...tailParts];
   return groups.reduce((acc, group) => (acc << 16n) | BigInt(parseInt(group || "0", 16)), 0n);
 }

@@ -23,7 +23,10 @@ export const routeSchema = z.strictObject({
   methods: z.array(httpMethod).min(1).optional(),
   upstream: z.string(),
   /** Removed from the front of the canonical path before forwarding. */
-  stripPrefix: z.string().regex(/^\/.*[^/]$|^\/$/, "must start with / and not end with /").optional(),
+  stripPrefix: z
+    .string()
+    .regex(/^\/.*[^/]$|^\/$/, "must start with / and not end with /")
+    .optional(),
   /** Replaces the forwarded path; `:name` is filled from path parameters. */
   rewrite: z.string().regex(/^\//, "must start with /").optional(),
   /** Per-route overrides of the upstream's timeouts. */
