@@ -128,7 +128,8 @@ test("C036 stops a chunked 12 MiB upload with 413 once it passes 10 MiB", async 
   const chunks = Array.from({ length: 48 }, () => `40000\r\n${chunk}\r\n`).join("");
   const response = await sendRaw(gateway.port,
     `PUT /upload/c HTTP/1.1\r\nHost: gw.test\r\nAuthorization: Bearer ${ids.alice()}\r\n` +
-    `Transfer-Encoding: chunked\r\n\r\n${chunks}0\r\n\r\n`, { untilComplete: true, readMs: 5_000 });
+    `Transfer-Encoding: chunked\r\n\r\n${chunks}0\r\n\r\n`,
+    { untilComplete: true, readMs: 5_000, writeSliceBytes: 256 * 1024, writeGapMs: 1 });
   expect(response.status).toBe(413);
   const forwarded = u1.records.slice(before);
   expect(forwarded.some((r) => r.complete && r.body.length === 12 * MiB)).toBe(false);

@@ -1,4 +1,4 @@
-import { connect } from "node:net";
+import { connect, type Socket } from "node:net";
 
 export interface RawResponse {
   /** Everything the server sent, as latin-1. */
@@ -22,6 +22,14 @@ export interface RawOptions {
   readonly localAddress?: string;
   /** Stop as soon as a complete response with a Content-Length arrived. */
   readonly untilComplete?: boolean;
+  /**
+   * Write the request in slices of this many bytes, `writeGapMs` apart, and stop writing once
+   * the server answered. A server that refuses a large body and closes while unread bytes are
+   * still queued sends a TCP reset, which can discard its answer before the client reads it;
+   * pacing keeps the client reading while it writes, as a real client does.
+   */
+  readonly writeSliceBytes?: number;
+  readonly writeGapMs?: number;
 }
 
 /**
@@ -43,7 +51,12 @@ export function sendRaw(port: number, request: string, options: RawOptions = {})
       resolve(parseRaw(Buffer.concat(chunks).toString("latin1"), closed));
     };
     const timer = setTimeout(finish, readMs);
-    socket.on("connect", () => socket.write(Buffer.from(request, "latin1")));
+    socket.on("connect", () => {
+      const bytes = Buffer.from(request, "latin1");
+      if (!options.writeSliceBytes) return socket.write(bytes);
+      void writePaced(socket, bytes, options.writeSliceBytes, options.writeGapMs ?? 1, () =>
+        chunks.length > 0 || finished);
+    });
     socket.on("data", (chunk: Buffer) => {
       chunks.push(chunk);
       if (options.untilComplete && isComplete(Buffer.concat(chunks).toString("latin1"))) finish();
@@ -54,6 +67,20 @@ export function sendRaw(port: number, request: string, options: RawOptions = {})
       finish();
     });
   });
+}
+
+async function writePaced(
+  socket: Socket,
+  bytes: Buffer,
+  sliceBytes: number,
+  gapMs: number,
+  answered: () => boolean,
+) {
+  for (let offset = 0; offset < bytes.length && !answered(); offset += sliceBytes) {
+    if (socket.destroyed) return;
+    socket.write(bytes.subarray(offset, offset + sliceBytes));
+    await Bun.sleep(gapMs);
+  }
 }
 
 export function parseRaw(text: string, closed: boolean): RawResponse {
