@@ -1,9 +1,10 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { startGateway, type GatewayProcess } from "../support/gateway.ts";
-import { generateTestKey, mint, testIssuer } from "../support/keys.ts";
+import type { GatewayProcess } from "../support/gateway.ts";
+import { generateTestKey, mint } from "../support/keys.ts";
 import { sendRaw } from "../support/raw-http.ts";
-import { startUpstream, type RecordingUpstream } from "../support/upstream.ts";
+import type { RecordingUpstream } from "../support/upstream.ts";
 import { consumerWithKey } from "../identity/fixtures.ts";
+import { getRoute, startCaseGateway, staticIssuer } from "./jwt-case-support.ts";
 
 const k1 = generateTestKey("k1");
 let u1: RecordingUpstream;
@@ -12,25 +13,11 @@ let akAlice: string;
 let akAdmin: string;
 
 beforeAll(async () => {
-  u1 = await startUpstream();
-  gw = await startGateway({
-    upstreams: { u1: { targets: [u1.url] } },
-    identity: {
-      issuers: [
-        { id: "idp", issuer: testIssuer, audience: "gw-api", keys: [{ jwk: k1.publicJwk }] },
-      ],
-    },
-    routes: [
-      {
-        id: "ord2",
-        path: "/v1/orders",
-        methods: ["GET"],
-        upstream: "u1",
-        auth: { jwt: ["idp"], apiKey: { header: "X-API-Key" } },
-        access: { roles: ["user", "admin"] },
-      },
-    ],
-  });
+  const auth = { jwt: ["idp"], apiKey: { header: "X-API-Key" } };
+  ({ u1, gw } = await startCaseGateway({
+    identity: { issuers: [staticIssuer(k1)] },
+    routes: [getRoute("ord2", "/v1/orders", auth, { roles: ["user", "admin"] })],
+  }));
   akAlice = (await consumerWithKey(gw, { id: "alice", roles: ["user"] })).key;
   akAdmin = (await consumerWithKey(gw, { id: "ada", roles: ["admin"] })).key;
 });

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { startGateway, type GatewayProcess } from "../support/gateway.ts";
+import type { GatewayProcess } from "../support/gateway.ts";
 import {
   generateTestKey,
   mint,
@@ -7,8 +7,9 @@ import {
   testIssuer,
   type JwksServer,
 } from "../support/keys.ts";
-import { headerValues, startUpstream, type RecordingUpstream } from "../support/upstream.ts";
+import { headerValues, type RecordingUpstream } from "../support/upstream.ts";
 import { call, secretsFound, signatureOf } from "../identity/fixtures.ts";
+import { getRoute, jwksIssuer, startCaseGateway } from "./jwt-case-support.ts";
 
 const k1 = generateTestKey("k1");
 let jwks: JwksServer;
@@ -17,32 +18,10 @@ let gw: GatewayProcess;
 
 beforeAll(async () => {
   jwks = startJwksServer([k1]);
-  u1 = await startUpstream();
-  gw = await startGateway({
-    upstreams: { u1: { targets: [u1.url] } },
-    identity: {
-      issuers: [
-        {
-          id: "idp",
-          issuer: testIssuer,
-          audience: "gw-api",
-          jwksUrl: jwks.url,
-          algorithms: ["RS256"],
-          leewaySec: 60,
-        },
-      ],
-    },
-    routes: [
-      {
-        id: "ord",
-        path: "/v1/orders",
-        methods: ["GET"],
-        upstream: "u1",
-        auth: { jwt: ["idp"] },
-        access: { roles: ["user", "admin"] },
-      },
-    ],
-  });
+  ({ u1, gw } = await startCaseGateway({
+    identity: { issuers: [jwksIssuer("idp", jwks.url)] },
+    routes: [getRoute("ord", "/v1/orders", { jwt: ["idp"] }, { roles: ["user", "admin"] })],
+  }));
 });
 
 afterAll(async () => {

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { startGateway, type GatewayProcess } from "../support/gateway.ts";
+import type { GatewayProcess } from "../support/gateway.ts";
 import {
   generateTestKey,
   mint,
@@ -7,29 +7,27 @@ import {
   testIssuer,
   type JwksServer,
 } from "../support/keys.ts";
-import { startUpstream, type RecordingUpstream } from "../support/upstream.ts";
+import type { RecordingUpstream } from "../support/upstream.ts";
 import { call } from "../identity/fixtures.ts";
+import { getRoute, jwksIssuer, startCaseGateway } from "./jwt-case-support.ts";
 
 const k1 = generateTestKey("k1");
 let jwks: JwksServer;
 let u1: RecordingUpstream;
 let gw: GatewayProcess;
 
-const issuer = (id: string, leewaySec: number) => ({
-  id,
-  issuer: id === "idp" ? testIssuer : "https://short.example.test",
-  audience: "gw-api",
-  jwksUrl: jwks.url,
-  algorithms: ["RS256"],
-  leewaySec,
-  maxLifetimeSec: 86_400,
-});
+// C012: leeway 60 s and a maximum token lifetime of 24 h; `short` and `aged` are test issuers.
+const issuer = (id: string, leewaySec: number) =>
+  jwksIssuer(id, jwks.url, {
+    issuer: id === "idp" ? testIssuer : "https://short.example.test",
+    leewaySec,
+    maxLifetimeSec: 86_400,
+  });
 
 beforeAll(async () => {
   jwks = startJwksServer([k1]);
-  u1 = await startUpstream();
-  gw = await startGateway({
-    upstreams: { u1: { targets: [u1.url] } },
+  const reports = { roles: ["reports"] };
+  ({ u1, gw } = await startCaseGateway({
     identity: {
       issuers: [
         issuer("idp", 60),
@@ -38,32 +36,11 @@ beforeAll(async () => {
       ],
     },
     routes: [
-      {
-        id: "rep",
-        path: "/v1/reports",
-        methods: ["GET"],
-        upstream: "u1",
-        auth: { jwt: ["idp"] },
-        access: { roles: ["reports"] },
-      },
-      {
-        id: "rep-aged",
-        path: "/v1/aged",
-        methods: ["GET"],
-        upstream: "u1",
-        auth: { jwt: ["aged"] },
-        access: { roles: ["reports"] },
-      },
-      {
-        id: "rep-short",
-        path: "/v1/short",
-        methods: ["GET"],
-        upstream: "u1",
-        auth: { jwt: ["short"] },
-        access: { roles: ["reports"] },
-      },
+      getRoute("rep", "/v1/reports", { jwt: ["idp"] }, reports),
+      getRoute("rep-aged", "/v1/aged", { jwt: ["aged"] }, reports),
+      getRoute("rep-short", "/v1/short", { jwt: ["short"] }, reports),
     ],
-  });
+  }));
 });
 
 afterAll(async () => {

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { startGateway, type GatewayProcess } from "../support/gateway.ts";
+import type { GatewayProcess } from "../support/gateway.ts";
 import {
   generateTestKey,
   mint,
@@ -7,8 +7,9 @@ import {
   testIssuer,
   type JwksServer,
 } from "../support/keys.ts";
-import { startUpstream, type RecordingUpstream } from "../support/upstream.ts";
+import type { RecordingUpstream } from "../support/upstream.ts";
 import { call } from "../identity/fixtures.ts";
+import { getRoute, jwksIssuer, startCaseGateway } from "./jwt-case-support.ts";
 
 const k1 = generateTestKey("k1");
 const k2 = generateTestKey("k2");
@@ -21,29 +22,11 @@ let gw: GatewayProcess;
 beforeAll(async () => {
   jwks1 = startJwksServer([k1]);
   jwks2 = startJwksServer([k2]);
-  u1 = await startUpstream();
-  const issuer = (id: string, iss: string, url: string) => ({
-    id,
-    issuer: iss,
-    audience: "gw-api",
-    jwksUrl: url,
-    algorithms: ["RS256"],
-    leewaySec: 60,
-  });
-  gw = await startGateway({
-    upstreams: { u1: { targets: [u1.url] } },
-    identity: { issuers: [issuer("idp", testIssuer, jwks1.url), issuer("idp2", idp2, jwks2.url)] },
-    routes: [
-      {
-        id: "ord",
-        path: "/v1/orders",
-        methods: ["GET"],
-        upstream: "u1",
-        auth: { jwt: ["idp", "idp2"] },
-        access: { roles: ["user", "admin"] },
-      },
-    ],
-  });
+  const issuers = [jwksIssuer("idp", jwks1.url), jwksIssuer("idp2", jwks2.url, { issuer: idp2 })];
+  ({ u1, gw } = await startCaseGateway({
+    identity: { issuers },
+    routes: [getRoute("ord", "/v1/orders", { jwt: ["idp", "idp2"] }, { roles: ["user", "admin"] })],
+  }));
 });
 
 afterAll(async () => {

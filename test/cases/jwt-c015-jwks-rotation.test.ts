@@ -1,14 +1,14 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { startGateway, type GatewayProcess } from "../support/gateway.ts";
+import type { GatewayProcess } from "../support/gateway.ts";
 import {
   generateTestKey,
   mint,
   startJwksServer,
-  testIssuer,
   type JwksServer,
 } from "../support/keys.ts";
-import { startUpstream, type RecordingUpstream } from "../support/upstream.ts";
+import type { RecordingUpstream } from "../support/upstream.ts";
 import { call } from "../identity/fixtures.ts";
+import { getRoute, jwksIssuer, startCaseGateway } from "./jwt-case-support.ts";
 
 const k1 = generateTestKey("k1");
 const k2 = generateTestKey("k2");
@@ -20,37 +20,17 @@ const statuses: number[] = [];
 
 beforeAll(async () => {
   jwks = startJwksServer([k1]);
-  u1 = await startUpstream();
-  gw = await startGateway({
-    upstreams: { u1: { targets: [u1.url] } },
-    identity: {
-      issuers: [
-        {
-          id: "idp",
-          issuer: testIssuer,
-          audience: "gw-api",
-          jwksUrl: jwks.url,
-          algorithms: ["RS256"],
-          jwks: {
-            refreshIntervalMs: 5000,
-            minRefetchIntervalMs: 2000,
-            fetchTimeoutMs: 1000,
-            retryIntervalMs: 1000,
-          },
-        },
-      ],
-    },
-    routes: [
-      {
-        id: "ord",
-        path: "/v1/orders",
-        methods: ["GET"],
-        upstream: "u1",
-        auth: { jwt: ["idp"] },
-        access: { roles: ["user", "admin"] },
-      },
-    ],
-  });
+  // C015's test timings: cache 5 s, on-demand refetch at most every 2 s, fetch timeout 1 s.
+  const timings = {
+    refreshIntervalMs: 5000,
+    minRefetchIntervalMs: 2000,
+    fetchTimeoutMs: 1000,
+    retryIntervalMs: 1000,
+  };
+  ({ u1, gw } = await startCaseGateway({
+    identity: { issuers: [jwksIssuer("idp", jwks.url, { jwks: timings })] },
+    routes: [getRoute("ord", "/v1/orders", { jwt: ["idp"] }, { roles: ["user", "admin"] })],
+  }));
 });
 
 afterAll(async () => {

@@ -1,8 +1,9 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { startGateway, type GatewayProcess } from "../support/gateway.ts";
-import { generateTestKey, mint, testIssuer } from "../support/keys.ts";
+import type { GatewayProcess } from "../support/gateway.ts";
+import { generateTestKey, mint } from "../support/keys.ts";
 import { sendRaw } from "../support/raw-http.ts";
-import { startUpstream, type RecordingUpstream, type UpstreamRecord } from "../support/upstream.ts";
+import type { RecordingUpstream, UpstreamRecord } from "../support/upstream.ts";
+import { getRoute, startCaseGateway, staticIssuer } from "./jwt-case-support.ts";
 
 const k1 = generateTestKey("k1");
 let u1: RecordingUpstream;
@@ -10,26 +11,13 @@ let gw: GatewayProcess;
 const owned = ["x-user-id", "x-user-roles", "x-tenant-id"];
 
 beforeAll(async () => {
-  u1 = await startUpstream();
-  gw = await startGateway({
-    upstreams: { u1: { targets: [u1.url] } },
-    identity: {
-      issuers: [
-        { id: "idp", issuer: testIssuer, audience: "gw-api", keys: [{ jwk: k1.publicJwk }] },
-      ],
-    },
+  ({ u1, gw } = await startCaseGateway({
+    identity: { issuers: [staticIssuer(k1)] },
     routes: [
-      {
-        id: "me",
-        path: "/v1/me",
-        methods: ["GET"],
-        upstream: "u1",
-        auth: { jwt: ["idp"] },
-        access: { authenticated: true },
-      },
+      getRoute("me", "/v1/me", { jwt: ["idp"] }, { authenticated: true }),
       { id: "pub", path: "/public/*", upstream: "u1", auth: { anonymous: true } },
     ],
-  });
+  }));
 });
 
 afterAll(async () => {

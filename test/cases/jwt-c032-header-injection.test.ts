@@ -1,34 +1,23 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { startGateway, type GatewayProcess } from "../support/gateway.ts";
-import { generateTestKey, mint, testIssuer } from "../support/keys.ts";
+import type { GatewayProcess } from "../support/gateway.ts";
+import { generateTestKey, mint } from "../support/keys.ts";
 import { sendRaw } from "../support/raw-http.ts";
-import { startUpstream, type RecordingUpstream } from "../support/upstream.ts";
+import type { RecordingUpstream } from "../support/upstream.ts";
+import { getRoute, startCaseGateway, staticIssuer } from "./jwt-case-support.ts";
 
 const k1 = generateTestKey("k1");
 let u1: RecordingUpstream;
 let gw: GatewayProcess;
 
 beforeAll(async () => {
-  u1 = await startUpstream();
-  gw = await startGateway({
-    upstreams: { u1: { targets: [u1.url] } },
-    identity: {
-      issuers: [
-        { id: "idp", issuer: testIssuer, audience: "gw-api", keys: [{ jwk: k1.publicJwk }] },
-      ],
-    },
+  const auth = { jwt: ["idp"], identityHeaders: { email: "X-User-Email" } };
+  ({ u1, gw } = await startCaseGateway({
+    identity: { issuers: [staticIssuer(k1)] },
     routes: [
-      {
-        id: "me",
-        path: "/v1/me",
-        methods: ["GET"],
-        upstream: "u1",
-        auth: { jwt: ["idp"], identityHeaders: { email: "X-User-Email" } },
-        access: { authenticated: true },
-      },
+      getRoute("me", "/v1/me", auth, { authenticated: true }),
       { id: "pub", path: "/public/*", upstream: "u1", auth: { anonymous: true } },
     ],
-  });
+  }));
 });
 
 afterAll(async () => {

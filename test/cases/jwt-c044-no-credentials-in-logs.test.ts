@@ -1,8 +1,9 @@
 import { afterAll, describe, expect, test } from "bun:test";
-import { startGateway, type GatewayProcess } from "../support/gateway.ts";
-import { generateTestKey, mint, testIssuer } from "../support/keys.ts";
-import { startUpstream, type RecordingUpstream } from "../support/upstream.ts";
+import type { GatewayProcess } from "../support/gateway.ts";
+import { generateTestKey, mint } from "../support/keys.ts";
+import type { RecordingUpstream } from "../support/upstream.ts";
 import { consumerWithKey, secretsFound, signatureOf } from "../identity/fixtures.ts";
+import { getRoute, startCaseGateway, staticIssuer } from "./jwt-case-support.ts";
 
 const k1 = generateTestKey("k1");
 const kx = generateTestKey("k1");
@@ -15,28 +16,16 @@ afterAll(async () => {
 });
 
 async function run(level: string) {
-  const u1 = await startUpstream();
-  upstreams.push(u1);
   const dead = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
   const deadUrl = `http://127.0.0.1:${dead.port}`;
   dead.stop(true);
-  const gw = await startGateway({
+  const auth = { jwt: ["idp"], apiKey: { header: "X-API-Key" } };
+  const { u1, gw } = await startCaseGateway({
     log: { level },
-    upstreams: { u1: { targets: [u1.url] }, dead: { targets: [deadUrl] } },
-    identity: {
-      issuers: [
-        { id: "idp", issuer: testIssuer, audience: "gw-api", keys: [{ jwk: k1.publicJwk }] },
-      ],
-    },
+    upstreams: { dead: { targets: [deadUrl] } },
+    identity: { issuers: [staticIssuer(k1)] },
     routes: [
-      {
-        id: "ord2",
-        path: "/v1/orders",
-        methods: ["GET"],
-        upstream: "u1",
-        auth: { jwt: ["idp"], apiKey: { header: "X-API-Key" } },
-        access: { roles: ["user", "admin"] },
-      },
+      getRoute("ord2", "/v1/orders", auth, { roles: ["user", "admin"] }),
       {
         id: "dead",
         path: "/dead/*",
@@ -46,6 +35,7 @@ async function run(level: string) {
       },
     ],
   });
+  upstreams.push(u1);
   gateways.push(gw);
   const { key } = await consumerWithKey(gw, { id: "alice", roles: ["user"] });
 
